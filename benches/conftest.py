@@ -1,0 +1,31 @@
+"""Shared fixtures. The real-mask corpus lives in ``../shared/corpus`` next to the checkout;
+tests that need it skip cleanly where it is absent (a user's machine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+def corpus_path(*parts: str) -> Path:
+    """Path inside the shared corpus; skips the calling test when it is missing."""
+    p = CORPUS.joinpath(*parts)
+    if not p.exists():
+        pytest.skip(f"shared corpus not available: {p}")
+    return p
+
+
+def corpus_pngs(*parts: str) -> list[Path]:
+    """Every PNG below a corpus folder (sorted); empty when the corpus is absent."""
+    root = CORPUS.joinpath(*parts)
+    return sorted(root.rglob("*.png")) if root.exists() else []
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.exists():
+        pytest.skip("shared corpus not available")
+    return CORPUS

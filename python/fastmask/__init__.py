@@ -1,0 +1,25 @@
+"""fastmask: fast, exact segmentation-mask I/O and VOS metrics.
+
+- PNG masks: ``decode_png``, ``read_png``, ``read_pngs``, ``encode_png``, ``write_png``,
+  ``write_pngs`` and ``DAVIS_PALETTE``;
+- COCO RLE: ``fastmask.coco`` (a drop-in for ``pycocotools.mask``) and ``fastmask.rle``;
+- metrics: ``fastmask.metrics`` (J, boundary F, statistics);
+- evaluation: ``fastmask.evaluate`` and the ``fastmask eval`` command.
+"""
+
+from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
+
+# --- PNG codec (issue: foundation) ---------------------------------------------------------
+
+# --- COCO RLE (issue: coco) ----------------------------------------------------------------
+
+# --- metrics (issue: metrics) --------------------------------------------------------------
+
+# --- evaluation (issue: evaluation engine) -------------------------------------------------
+
+__all__ = [
+    "EvaluationError",
+    "PngError",
+    "RleError",
+    "__version__",
+]

@@ -1,0 +1,2 @@
+//! Streaming per-sequence evaluation (DAVIS, vos-benchmark, SA-V ... protocols).
+//! (Filled in by the evaluation-engine work.)

@@ -1,0 +1,2 @@
+//! Per-object J (IoU), DAVIS boundary maps and boundary F.
+//! (Filled in by the metrics work.)

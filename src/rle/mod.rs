@@ -1,0 +1,2 @@
+//! COCO run-length encoding, byte-compatible with pycocotools.
+//! (Filled in by the COCO RLE work.)
