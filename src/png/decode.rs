@@ -344,8 +344,18 @@ pub fn parse<'a>(data: &'a [u8], limits: &Limits) -> Result<Png<'a>> {
     }
     if data[..8] != SIGNATURE {
         let found: Vec<String> = data[..8].iter().map(|b| format!("{b:02X}")).collect();
+        // "PNG" intact but the line-ending bytes changed: the classic text-mode transfer damage.
+        let line_endings_only = (4..8)
+            .filter(|&i| data[i] != SIGNATURE[i])
+            .all(|i| data[i] == b'\r' || data[i] == b'\n');
+        let hint = if data[0] == SIGNATURE[0] && data[1..4] == SIGNATURE[1..4] && line_endings_only
+        {
+            "; its line-ending bytes were changed, as by a text-mode transfer"
+        } else {
+            ""
+        };
         return Err(Error::png(format!(
-            "not a PNG file: bad signature {} (expected 89 50 4E 47 0D 0A 1A 0A)",
+            "not a PNG file: bad signature {} (expected 89 50 4E 47 0D 0A 1A 0A){hint}",
             found.join(" ")
         )));
     }
