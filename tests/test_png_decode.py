@@ -10,20 +10,27 @@ import warnings
 import zlib
 from pathlib import Path
 
+import fastmask
 import numpy as np
 import pytest
 from conftest import corpus_path, corpus_pngs
+from fastmask import PngError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-import fastmask
-from fastmask import PngError
-
 # --- a reference encoder, straight from the PNG specification (sections 7 to 9) -----------------
 
 SIG = b"\x89PNG\r\n\x1a\n"
-ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
+ADAM7 = [
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+]
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 
@@ -163,7 +170,14 @@ BROKEN = {
     "truncated_image.png",
     "unknown_compression_method.png",
 }
-CORPUS_FOLDERS = ["davis2016", "davis2017-osvos", "labelmaps-gray", "demos", "pngsuite", "edge-cases"]
+CORPUS_FOLDERS = [
+    "davis2016",
+    "davis2017-osvos",
+    "labelmaps-gray",
+    "demos",
+    "pngsuite",
+    "edge-cases",
+]
 
 
 @pytest.mark.parametrize("folder", CORPUS_FOLDERS)
@@ -174,8 +188,10 @@ def test_decode_equals_pillow_on_every_corpus_png(folder: str) -> None:
     checked = 0
     failures = []
     for p in files:
-        if p.name in BROKEN or p.name in PILLOW_DECODES_WE_FAIL or (
-            folder == "pngsuite" and p.name.startswith("x")
+        if (
+            p.name in BROKEN
+            or p.name in PILLOW_DECODES_WE_FAIL
+            or (folder == "pngsuite" and p.name.startswith("x"))
         ):
             continue  # corrupt on purpose: see the error tests
         raw = fastmask.read_png(p, raw=True)
@@ -198,14 +214,16 @@ def test_decode_equals_pillow_on_every_corpus_png(folder: str) -> None:
 
 
 def test_palette_equals_pillow_getpalette(corpus: Path) -> None:
-    files = [p for p in corpus_pngs("pngsuite") + corpus_pngs("demos") if not p.name.startswith("x")]
+    files = [
+        p for p in corpus_pngs("pngsuite") + corpus_pngs("demos") if not p.name.startswith("x")
+    ]
     seen = 0
     for p in files:
         with Image.open(p) as im:
             if im.mode != "P":
                 continue
             ref = np.array(im.getpalette(), np.uint8).reshape(-1, 3)
-        labels, pal = fastmask.read_png(p, palette=True)
+        _labels, pal = fastmask.read_png(p, palette=True)
         assert pal.dtype == np.uint8 and pal.shape == ref.shape and np.array_equal(pal, ref), p
         seen += 1
     assert seen > 20
@@ -339,7 +357,7 @@ def spec_images(draw: st.DrawFn) -> tuple[bytes, np.ndarray, int, int]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(spec_images())
 def test_reference_encoder_images_decode_to_their_samples(case: tuple) -> None:
-    data, samples, ct, depth = case
+    data, samples, _ct, depth = case
     raw = fastmask.decode_png(data, raw=True)
     want = samples[..., 0] if samples.shape[2] == 1 else samples
     assert raw.dtype == (np.uint16 if depth == 16 else np.uint8)
@@ -355,7 +373,9 @@ def test_adam7_on_pngsuite_matches_the_non_interlaced_twin(corpus: Path) -> None
             twin = p.with_name(p.name[:3] + "n" + p.name[4:])
             if twin.exists():
                 assert fastmask.png_info(p).interlaced
-                assert np.array_equal(fastmask.read_png(p, raw=True), fastmask.read_png(twin, raw=True))
+                assert np.array_equal(
+                    fastmask.read_png(p, raw=True), fastmask.read_png(twin, raw=True)
+                )
                 pairs += 1
     assert pairs >= 20
 
@@ -366,8 +386,16 @@ def test_every_filter_type_on_a_large_mask() -> None:
     for bpp_case in [(3, 8), (0, 8), (2, 8), (6, 8), (0, 16), (2, 16), (6, 16)]:
         ct, depth = bpp_case
         c = CHANNELS[ct]
-        samples = np.repeat(labels[..., None], c, axis=2).astype(np.int64) * (257 if depth == 16 else 1)
-        data = ref_png(samples, ct, depth, filters=(0, 1, 2, 3, 4), plte=fastmask.DAVIS_PALETTE if ct == 3 else None)
+        samples = np.repeat(labels[..., None], c, axis=2).astype(np.int64) * (
+            257 if depth == 16 else 1
+        )
+        data = ref_png(
+            samples,
+            ct,
+            depth,
+            filters=(0, 1, 2, 3, 4),
+            plte=fastmask.DAVIS_PALETTE if ct == 3 else None,
+        )
         raw = fastmask.decode_png(data, raw=True)
         assert np.array_equal(raw, samples[..., 0] if c == 1 else samples), bpp_case
 
@@ -381,7 +409,13 @@ def _small_png() -> bytes:
 
 @pytest.mark.parametrize(
     "wrap",
-    [bytes, bytearray, memoryview, lambda b: np.frombuffer(b, np.uint8), lambda b: memoryview(b).cast("c")],
+    [
+        bytes,
+        bytearray,
+        memoryview,
+        lambda b: np.frombuffer(b, np.uint8),
+        lambda b: memoryview(b).cast("c"),
+    ],
 )
 def test_any_byte_buffer_is_accepted(wrap) -> None:  # type: ignore[no-untyped-def]
     data = _small_png()
@@ -515,10 +549,21 @@ def test_structure_errors() -> None:
 
 def test_ancillary_chunks_are_skipped() -> None:
     samples = np.arange(12).reshape(3, 4, 1)
-    extra = ((b"tEXt", b"k\x00v"), (b"zTXt", b"k\x00\x00" + zlib.compress(b"x" * 10_000_000)), (b"pHYs", b"\0" * 9))
+    extra = (
+        (b"tEXt", b"k\x00v"),
+        (b"zTXt", b"k\x00\x00" + zlib.compress(b"x" * 10_000_000)),
+        (b"pHYs", b"\0" * 9),
+    )
     data = ref_png(samples, 0, 8, ancillary=extra)
     assert np.array_equal(fastmask.decode_png(data), samples[..., 0])
-    assert [c for c, _ in fastmask.png_info(data).chunks] == ["IHDR", "tEXt", "zTXt", "pHYs", "IDAT", "IEND"]
+    assert [c for c, _ in fastmask.png_info(data).chunks] == [
+        "IHDR",
+        "tEXt",
+        "zTXt",
+        "pHYs",
+        "IDAT",
+        "IEND",
+    ]
 
 
 def test_idat_bomb_cannot_grow_memory() -> None:
@@ -531,20 +576,26 @@ def test_idat_bomb_cannot_grow_memory() -> None:
     data = SIG + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
     data += chunk(b"IDAT", z) + chunk(b"IEND", b"")
     assert len(data) < 100_000
-    assert np.array_equal(fastmask.decode_png(data), np.tile(np.arange(16, dtype=np.uint8), (16, 1)))
+    assert np.array_equal(
+        fastmask.decode_png(data), np.tile(np.arange(16, dtype=np.uint8), (16, 1))
+    )
 
 
 def test_too_little_image_data_names_both_sizes() -> None:
     data = SIG + chunk(b"IHDR", struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0))
     data += chunk(b"IDAT", zlib.compress(b"\0" * 15)) + chunk(b"IEND", b"")
-    with pytest.raises(PngError, match="truncated image data: expected 20 bytes of scanlines, got 15"):
+    with pytest.raises(
+        PngError, match="truncated image data: expected 20 bytes of scanlines, got 15"
+    ):
         fastmask.decode_png(data)
 
 
 def test_pixel_limit() -> None:
     huge = SIG + chunk(b"IHDR", struct.pack(">IIBBBBB", 100_000, 100_000, 8, 3, 0, 0, 0))
     huge += chunk(b"PLTE", b"\0\0\0") + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
-    with pytest.raises(PngError, match="100000 x 100000 = 10000000000 pixels exceeds the limit of 89478485"):
+    with pytest.raises(
+        PngError, match="100000 x 100000 = 10000000000 pixels exceeds the limit of 89478485"
+    ):
         fastmask.decode_png(huge)
     small = fastmask.encode_png(np.zeros((10, 10), np.uint8))
     with pytest.raises(PngError, match="exceeds the limit of 99"):

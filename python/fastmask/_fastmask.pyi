@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+__all__ = ["EvaluationError", "PngError", "RleError", "__version__"]
+
 __version__: str
 
 class PngError(ValueError):
@@ -20,6 +22,20 @@ class EvaluationError(ValueError):
 
 # --- PNG codec -----------------------------------------------------------------------------
 # Private: wrapped by fastmask.png (which documents the public API).
+
+__all__ += [
+    "DEFAULT_MAX_PIXELS",
+    "_davis_palette",
+    "_decode_png",
+    "_encode_png",
+    "_inflate",
+    "_png_info",
+    "_png_info_file",
+    "_read_png",
+    "_read_pngs",
+    "_write_png",
+    "_write_pngs",
+]
 
 DEFAULT_MAX_PIXELS: int
 
@@ -62,13 +78,8 @@ def _write_pngs(
 def _davis_palette() -> bytes: ...
 def _inflate(data: bytes, size: int) -> bytes: ...
 
-
 # --- COCO RLE ------------------------------------------------------------------------------
 
-
-
 # --- metrics -------------------------------------------------------------------------------
-
-
 
 # --- evaluation ----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -55,10 +55,10 @@ DAVIS_PALETTE: NDArray[np.uint8] = np.frombuffer(_fastmask._davis_palette(), np.
 )
 
 _NO_LIMIT = 2**64 - 1
-_max_pixels: Optional[int] = int(_fastmask.DEFAULT_MAX_PIXELS)
+_max_pixels: int | None = int(_fastmask.DEFAULT_MAX_PIXELS)
 
 
-def set_max_pixels(n: Optional[int]) -> None:
+def set_max_pixels(n: int | None) -> None:
     """Set the largest ``width * height`` the decoders accept (``None``: no limit).
 
     The default, 89,478,485, is Pillow's ``Image.MAX_IMAGE_PIXELS``: a guard against
@@ -72,7 +72,7 @@ def set_max_pixels(n: Optional[int]) -> None:
     _max_pixels = None if n is None else _check_limit(n)
 
 
-def get_max_pixels() -> Optional[int]:
+def get_max_pixels() -> int | None:
     """The current pixel limit of the decoders (``None``: no limit).
 
     Example:
@@ -88,12 +88,12 @@ def _check_limit(n: Any) -> int:
     return int(n)
 
 
-def _limit(max_pixels: Optional[int]) -> int:
+def _limit(max_pixels: int | None) -> int:
     n = _max_pixels if max_pixels is None else _check_limit(max_pixels)
     return _NO_LIMIT if n is None else min(n, _NO_LIMIT)
 
 
-def _palette_bytes(palette: Optional[ArrayLike], name: str) -> Optional[bytes]:
+def _palette_bytes(palette: ArrayLike | None, name: str) -> bytes | None:
     """(N, 3) integers 0..255, or a flat list of 3N (Pillow's ``getpalette()``), as bytes."""
     if palette is None:
         return None
@@ -145,7 +145,7 @@ def _buffer(data: Any) -> Any:
         ) from None
 
 
-def _threads(threads: Optional[int]) -> Optional[int]:
+def _threads(threads: int | None) -> int | None:
     if threads is None:
         return None
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
@@ -164,8 +164,8 @@ def decode_png(
     *,
     palette: bool = False,
     raw: bool = False,
-    colormap: Optional[ArrayLike] = None,
-    max_pixels: Optional[int] = None,
+    colormap: ArrayLike | None = None,
+    max_pixels: int | None = None,
 ) -> Any:
     """Decode PNG bytes to a label map.
 
@@ -207,8 +207,8 @@ def read_png(
     *,
     palette: bool = False,
     raw: bool = False,
-    colormap: Optional[ArrayLike] = None,
-    max_pixels: Optional[int] = None,
+    colormap: ArrayLike | None = None,
+    max_pixels: int | None = None,
 ) -> Any:
     """Read a PNG file to a label map: :func:`decode_png` of the file's bytes.
 
@@ -232,9 +232,9 @@ def read_png(
 def read_pngs(
     paths: Sequence[PathLike],
     *,
-    threads: Optional[int] = None,
-    colormap: Optional[ArrayLike] = None,
-    max_pixels: Optional[int] = None,
+    threads: int | None = None,
+    colormap: ArrayLike | None = None,
+    max_pixels: int | None = None,
 ) -> NDArray[Any]:
     """Read many PNG masks of one size into a ``(T, H, W)`` array, in parallel.
 
@@ -266,7 +266,7 @@ def _compression(compression: Any) -> Any:
 
 def encode_png(
     labels: ArrayLike,
-    palette: Optional[ArrayLike] = None,
+    palette: ArrayLike | None = None,
     *,
     compression: Compression = "fast",
 ) -> bytes:
@@ -303,7 +303,7 @@ def encode_png(
 def write_png(
     path: PathLike,
     labels: ArrayLike,
-    palette: Optional[ArrayLike] = None,
+    palette: ArrayLike | None = None,
     *,
     compression: Compression = "fast",
 ) -> None:
@@ -326,9 +326,9 @@ def write_png(
 def write_pngs(
     paths: Sequence[PathLike],
     stack: ArrayLike,
-    palette: Optional[ArrayLike] = None,
+    palette: ArrayLike | None = None,
     *,
-    threads: Optional[int] = None,
+    threads: int | None = None,
     compression: Compression = "fast",
 ) -> None:
     """Write a ``(T, H, W)`` stack of label maps to ``T`` files, encoding in parallel.

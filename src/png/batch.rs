@@ -138,7 +138,7 @@ pub fn write_frames(
         return Err(Error::shape(format!(
             "{} paths for a stack of {} frames of {height} x {width}",
             paths.len(),
-            if frame_len == 0 { 0 } else { total / frame_len }
+            total.checked_div(frame_len).unwrap_or(0)
         )));
     }
     let frame = |i: usize| match frames {

@@ -196,7 +196,7 @@ mod tests {
 
     #[test]
     fn davis_palette_matches_the_toolkit_formula() {
-        for i in 0..256 {
+        for (i, entry) in DAVIS_PALETTE.iter().enumerate() {
             let (mut r, mut g, mut b) = (0u8, 0u8, 0u8);
             let mut c = i;
             for j in 0..8 {
@@ -205,7 +205,7 @@ mod tests {
                 b |= bitget(c, 2) << (7 - j);
                 c >>= 3;
             }
-            assert_eq!(DAVIS_PALETTE[i], [r, g, b], "entry {i}");
+            assert_eq!(*entry, [r, g, b], "entry {i}");
         }
         assert_eq!(DAVIS_PALETTE[1], [128, 0, 0]);
         assert_eq!(DAVIS_PALETTE[2], [0, 128, 0]);

@@ -230,7 +230,8 @@ fn with_labels<R>(
             return Err(wrong());
         }
         let ro = a.readonly();
-        if let Ok(s) = ro.as_slice() {
+        // `as_slice` also accepts Fortran order: only C order is row-major.
+        if let (true, Ok(s)) = (a.is_c_contiguous(), ro.as_slice()) {
             return f(Frames::U8(s), a.shape());
         }
         let v: Vec<u8> = ro.as_array().iter().copied().collect();
@@ -241,7 +242,8 @@ fn with_labels<R>(
             return Err(wrong());
         }
         let ro = a.readonly();
-        if let Ok(s) = ro.as_slice() {
+        // `as_slice` also accepts Fortran order: only C order is row-major.
+        if let (true, Ok(s)) = (a.is_c_contiguous(), ro.as_slice()) {
             return f(Frames::U16(s), a.shape());
         }
         let v: Vec<u16> = ro.as_array().iter().copied().collect();
