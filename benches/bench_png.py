@@ -164,14 +164,16 @@ def _print_sizes(request: pytest.FixtureRequest) -> Any:
     if not SIZES:
         return
     tr = request.config.pluginmanager.get_plugin("terminalreporter")
-    if tr is None:
+    capman = request.config.pluginmanager.get_plugin("capturemanager")
+    if tr is None or capman is None:
         return
     cols = list(next(iter(SIZES.values())))
-    tr.write_line("")
-    tr.write_line("PNG file sizes (bytes):")
-    tr.write_line(f"  {'case':<26}" + "".join(f"{c:>17}" for c in cols))
-    for case, sizes in SIZES.items():
-        tr.write_line(f"  {case:<26}" + "".join(f"{sizes[c]:>17}" for c in cols))
+    with capman.global_and_fixture_disabled():
+        tr.write_line("")
+        tr.write_line("PNG file sizes (bytes):")
+        tr.write_line(f"  {'case':<26}" + "".join(f"{c:>17}" for c in cols))
+        for case, sizes in SIZES.items():
+            tr.write_line(f"  {case:<26}" + "".join(f"{sizes[c]:>17}" for c in cols))
 
 
 # --- batches ---------------------------------------------------------------------------------

@@ -660,3 +660,45 @@ def test_png_info_fields(corpus: Path) -> None:
     assert info.palette_entries == n
     assert fastmask.png_info(corpus_path("pngsuite", "basi0g08.png")).interlaced
     assert info.chunks[0] == ("IHDR", 13) and info.chunks[-1] == ("IEND", 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_chunk_contents_with_valid_crcs_never_crash(data: st.DataObject) -> None:
+    # Well-formed chunk framing (right CRCs) around random headers and image data: decoding
+    # either gives an image of the header's size or raises PngError.
+    w, h = data.draw(st.integers(1, 40)), data.draw(st.integers(1, 40))
+    ct = data.draw(st.sampled_from([0, 2, 3, 4, 6, 1, 5]))
+    depth = data.draw(st.sampled_from([1, 2, 4, 8, 16, 0, 3]))
+    interlace = data.draw(st.sampled_from([0, 1, 2]))
+    ihdr = struct.pack(">IIBBBBB", w, h, depth, ct, 0, 0, interlace)
+    kind = data.draw(st.sampled_from(["random", "zlib random", "zlib right size"]))
+    if kind == "random":
+        idat = data.draw(st.binary(max_size=300))
+    else:
+        size = (
+            (h * (1 + (w * CHANNELS.get(ct, 1) * max(depth, 1) + 7) // 8))
+            if kind == "zlib right size"
+            else 0
+        )
+        n = size or data.draw(st.integers(0, 3000))
+        payload = bytes(
+            np.random.default_rng(data.draw(st.integers(0, 1000))).integers(0, 256, n, np.uint8)
+        )
+        idat = zlib.compress(payload)
+    out = SIG + chunk(b"IHDR", ihdr)
+    if data.draw(st.booleans()):
+        out += chunk(b"PLTE", data.draw(st.binary(min_size=0, max_size=800)))
+    if data.draw(st.booleans()):
+        out += chunk(b"tRNS", data.draw(st.binary(max_size=300)))
+    parts = data.draw(st.integers(1, 3))
+    cuts = np.linspace(0, len(idat), parts + 1).astype(int)
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        out += chunk(b"IDAT", idat[a:b])
+    out += chunk(b"IEND", b"")
+    for raw in (True, False):
+        try:
+            img = fastmask.decode_png(out, raw=raw)
+        except PngError:
+            continue
+        assert img.shape[:2] == (h, w)

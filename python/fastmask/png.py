@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Union
+from typing import Any, Literal, Union, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -47,6 +47,8 @@ __all__ = [
 
 PathLike = Union[str, "os.PathLike[str]"]
 Compression = Union[Literal["fast", "small"], int]
+Labels = NDArray[Any]
+LabelsAndPalette = tuple[NDArray[Any], Union[NDArray[np.uint8], None]]
 
 #: The 256-entry PASCAL VOC colour map that DAVIS (and YouTube-VOS, MOSE, LVOS) masks carry:
 #: ``(256, 3) uint8``, read-only. Label 1 is (128, 0, 0), 2 is (0, 128, 0), 3 is (128, 128, 0)...
@@ -159,6 +161,35 @@ def _paths(paths: Any) -> list[str]:
     return [os.fspath(p) for p in paths]
 
 
+@overload
+def decode_png(
+    data: Any,
+    *,
+    palette: Literal[False] = ...,
+    raw: bool = ...,
+    colormap: ArrayLike | None = ...,
+    max_pixels: int | None = ...,
+) -> Labels: ...
+@overload
+def decode_png(
+    data: Any,
+    *,
+    palette: Literal[True],
+    raw: bool = ...,
+    colormap: ArrayLike | None = ...,
+    max_pixels: int | None = ...,
+) -> LabelsAndPalette: ...
+@overload
+def decode_png(
+    data: Any,
+    *,
+    palette: bool,
+    raw: bool = ...,
+    colormap: ArrayLike | None = ...,
+    max_pixels: int | None = ...,
+) -> Labels | LabelsAndPalette: ...
+
+
 def decode_png(
     data: Any,
     *,
@@ -166,7 +197,7 @@ def decode_png(
     raw: bool = False,
     colormap: ArrayLike | None = None,
     max_pixels: int | None = None,
-) -> Any:
+) -> Labels | LabelsAndPalette:
     """Decode PNG bytes to a label map.
 
     Args:
@@ -202,6 +233,35 @@ def decode_png(
     )
 
 
+@overload
+def read_png(
+    path: PathLike,
+    *,
+    palette: Literal[False] = ...,
+    raw: bool = ...,
+    colormap: ArrayLike | None = ...,
+    max_pixels: int | None = ...,
+) -> Labels: ...
+@overload
+def read_png(
+    path: PathLike,
+    *,
+    palette: Literal[True],
+    raw: bool = ...,
+    colormap: ArrayLike | None = ...,
+    max_pixels: int | None = ...,
+) -> LabelsAndPalette: ...
+@overload
+def read_png(
+    path: PathLike,
+    *,
+    palette: bool,
+    raw: bool = ...,
+    colormap: ArrayLike | None = ...,
+    max_pixels: int | None = ...,
+) -> Labels | LabelsAndPalette: ...
+
+
 def read_png(
     path: PathLike,
     *,
@@ -209,7 +269,7 @@ def read_png(
     raw: bool = False,
     colormap: ArrayLike | None = None,
     max_pixels: int | None = None,
-) -> Any:
+) -> Labels | LabelsAndPalette:
     """Read a PNG file to a label map: :func:`decode_png` of the file's bytes.
 
     Errors name the file. Returns ``(H, W) uint8`` (``uint16`` for 16-bit grayscale), or
