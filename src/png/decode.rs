@@ -2,10 +2,11 @@
 //!
 //! Two steps, like image-png's decoder: [`parse`] walks the chunks (signature, CRC of every chunk,
 //! IHDR validation, PLTE / tRNS, the IDAT list, IEND) without decompressing anything, and checks
-//! the [`Limits`] budget before any allocation; [`decode_into`] inflates the IDAT data into a
-//! buffer of exactly the size IHDR implies (so a decompression bomb cannot grow memory), undoes
-//! the row filters in place, and writes the samples straight into the caller's output slice
-//! (a numpy array for the bindings, one frame of a batch without any copy).
+//! the [`Limits`] budget before any allocation; [`decode_into`] inflates the IDAT data a group
+//! of rows at a time into a bounded buffer and stops at exactly the number of scanline bytes
+//! IHDR implies (so a decompression bomb cannot grow memory), undoes the row filters in place,
+//! and writes the samples straight into the caller's output slice (a numpy array for the
+//! bindings, one frame of a batch without any copy).
 //!
 //! Output is the stored sample values: palette indices, gray values (1/2/4-bit unpacked to one
 //! byte per pixel, not rescaled), 16-bit samples as `u16`. In [`Mode::Labels`] a gray+alpha image
@@ -13,12 +14,10 @@
 //! [`Mode::Raw`] gives every stored channel.
 //!
 //! Where the time goes for a typical 854x480 palette mask (one ~3 KB IDAT, filter 0 on every
-//! row), measured in Rust on the benchmark machine: inflate ~31 us into a reused, cache-warm
-//! scanline buffer, then one `memcpy` per row into the output (~10 us), ~57 us in all (Pillow:
-//! ~1 ms). Inflating straight into the output instead (two inflate calls per row, to step over
-//! the filter bytes) took ~61 us for the inflate alone: zlib then keeps its own window copy of
-//! everything it writes. At 1920x1080 the two are within noise of each other (both ~300 us,
-//! bound by memory bandwidth), so the simpler path is used everywhere.
+//! row), measured in Rust on the benchmark machine: inflate ~31 us into a reused, cache-resident
+//! buffer of rows, then one `memcpy` per row into the output (~10 us). Inflating straight into
+//! the output instead (two inflate calls per row, to step over the filter bytes) took ~61 us for
+//! the inflate alone: zlib then keeps its own window copy of everything it writes.
 
 use std::cell::RefCell;
 
@@ -591,22 +590,91 @@ pub enum Samples {
 }
 
 thread_local! {
-    /// Reused per thread: a fresh 400 KB buffer per frame costs page faults every time.
+    /// Reused per thread: a fresh buffer per frame costs page faults every time.
     static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
     static INFLATER: RefCell<Option<Inflate>> = const { RefCell::new(None) };
 }
 
-/// Scanline buffers larger than this are freed after use instead of kept for the next frame.
-const KEEP_SCRATCH_BYTES: usize = 32 << 20;
+/// Scanlines are inflated in groups of rows of about this many bytes, each group unfiltered and
+/// copied out while it is still in cache, so memory holds the output plus 256 KB whatever the
+/// image size. At 1920x1080 (2 MB of scanlines) inflating everything first and copying
+/// afterwards took ~520 us, groups ~220 us; at 854x480 groups of 128 KB, 256 KB or one group of
+/// 410 KB are within noise of each other (~45 us).
+const GROUP_BYTES: usize = 256 << 10;
 
-/// Inflate the IDAT chunks into `out`, which has exactly the size the header implies.
-/// Data after the last scanline (the Adler-32, padding) is not needed and not required.
-pub fn inflate_idat(idat: &[&[u8]], out: &mut [u8]) -> Result<()> {
+/// zlib stream state over the IDAT chunks, filling output buffers one after another.
+struct IdatStream<'a, 'i> {
+    inf: &'i mut Inflate,
+    chunks: &'a [&'a [u8]],
+    chunk: usize,
+    pos: usize,
+    /// Scanline bytes produced so far and in all.
+    written: usize,
+    expected: usize,
+}
+
+impl IdatStream<'_, '_> {
+    /// Fill `out` completely from the stream, or fail (truncated / corrupt data).
+    fn fill(&mut self, out: &mut [u8]) -> Result<()> {
+        let mut got = 0usize;
+        while got < out.len() {
+            let Some(chunk) = self.chunks.get(self.chunk) else {
+                return Err(self.truncated(got));
+            };
+            let input = &chunk[self.pos..];
+            let (in0, out0) = (self.inf.total_in(), self.inf.total_out());
+            let status = self
+                .inf
+                .decompress(input, &mut out[got..], InflateFlush::NoFlush)
+                .map_err(|e| corrupt(self.inf, e))?;
+            let used_in = (self.inf.total_in() - in0) as usize;
+            let used_out = (self.inf.total_out() - out0) as usize;
+            self.pos += used_in;
+            got += used_out;
+            if got == out.len() {
+                break;
+            }
+            if status == Status::StreamEnd {
+                return Err(self.truncated(got));
+            }
+            if self.pos == chunk.len() {
+                self.chunk += 1;
+                self.pos = 0;
+            } else if used_in == 0 && used_out == 0 {
+                return Err(self.truncated(got));
+            }
+        }
+        self.written += got;
+        Ok(())
+    }
+
+    fn truncated(&self, got: usize) -> Error {
+        Error::png(format!(
+            "truncated image data: expected {} bytes of scanlines, got {}",
+            self.expected,
+            self.written + got
+        ))
+    }
+}
+
+fn corrupt(inf: &Inflate, e: zlib_rs::InflateError) -> Error {
+    Error::png(format!(
+        "corrupt image data: {} (zlib: {})",
+        match e {
+            zlib_rs::InflateError::NeedDict { .. } => "the zlib stream needs a preset dictionary",
+            _ => "invalid zlib stream in IDAT",
+        },
+        inf.error_message().unwrap_or(e.as_str())
+    ))
+}
+
+/// Run `f` with this thread's inflater, reset for a new zlib stream.
+fn with_inflater<R>(f: impl FnOnce(&mut Inflate) -> Result<R>) -> Result<R> {
     INFLATER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let inf = slot.get_or_insert_with(|| Inflate::new(true, 15));
         inf.reset(true);
-        let result = inflate_with(inf, idat, out);
+        let result = f(inf);
         if result.is_err() {
             // Leave no half-used stream state behind for the next frame.
             *slot = None;
@@ -615,98 +683,85 @@ pub fn inflate_idat(idat: &[&[u8]], out: &mut [u8]) -> Result<()> {
     })
 }
 
-fn inflate_with(inf: &mut Inflate, idat: &[&[u8]], out: &mut [u8]) -> Result<()> {
-    let expected = out.len();
-    let mut written = 0usize;
-    let corrupt = |inf: &Inflate, e: zlib_rs::InflateError| {
-        Error::png(format!(
-            "corrupt image data: {} (zlib: {})",
-            match e {
-                zlib_rs::InflateError::NeedDict { .. } =>
-                    "the zlib stream needs a preset dictionary",
-                _ => "invalid zlib stream in IDAT",
-            },
-            inf.error_message().unwrap_or(e.as_str())
-        ))
-    };
-    'chunks: for (i, chunk) in idat.iter().enumerate() {
-        let mut input: &[u8] = chunk;
-        // Finish on the last chunk lets zlib skip its sliding-window copy.
-        let flush = if i + 1 == idat.len() {
-            InflateFlush::Finish
-        } else {
-            InflateFlush::NoFlush
-        };
-        loop {
-            let (in0, out0) = (inf.total_in(), inf.total_out());
-            let status = inf
-                .decompress(input, &mut out[written..], flush)
-                .map_err(|e| corrupt(inf, e))?;
-            let used_in = (inf.total_in() - in0) as usize;
-            let used_out = (inf.total_out() - out0) as usize;
-            input = &input[used_in..];
-            written += used_out;
-            if status == Status::StreamEnd || written == expected {
-                break 'chunks;
-            }
-            if input.is_empty() {
-                continue 'chunks;
-            }
-            if used_in == 0 && used_out == 0 {
-                break 'chunks;
-            }
+/// Inflate the IDAT chunks into `out`, which has exactly the size the header implies.
+/// Data after the last scanline (the Adler-32, padding) is not needed and not required.
+pub fn inflate_idat(idat: &[&[u8]], out: &mut [u8]) -> Result<()> {
+    with_inflater(|inf| {
+        let expected = out.len();
+        IdatStream {
+            inf,
+            chunks: idat,
+            chunk: 0,
+            pos: 0,
+            written: 0,
+            expected,
         }
-    }
-    if written < expected {
-        return Err(Error::png(format!(
-            "truncated image data: expected {expected} bytes of scanlines, got {written}"
-        )));
-    }
-    Ok(())
+        .fill(out)
+    })
 }
 
 /// Inflate and unfilter, calling `row(pass, y_in_pass, unfiltered_row)` for every row.
 fn for_each_row(png: &Png, mut row: impl FnMut(&Pass, usize, &[u8]) -> Result<()>) -> Result<()> {
     let h = &png.header;
-    let total = h.scanline_bytes();
+    let passes = h.passes();
+    let max_stride = passes
+        .iter()
+        .map(|p| 1 + h.row_bytes(p.w))
+        .max()
+        .unwrap_or(1);
+    let group = max_stride.max(GROUP_BYTES.min(h.scanline_bytes()));
+    let bpp = h.filter_bpp();
     SCRATCH.with(|cell| {
         let mut scratch = cell.borrow_mut();
-        if scratch.len() < total {
-            // Grows only: the contents are fully overwritten by inflate before use.
-            scratch.resize(total, 0);
+        if scratch.len() < group + max_stride {
+            // Grows only: the contents are overwritten by inflate before use.
+            scratch.resize(group + max_stride, 0);
         }
-        let result = (|| {
-            let buf = &mut scratch[..total];
-            inflate_idat(&png.idat, buf)?;
-            let bpp = h.filter_bpp();
-            let mut off = 0usize;
-            for pass in h.passes() {
+        let (buf, prev_row) = scratch.split_at_mut(group);
+        with_inflater(|inf| {
+            let mut stream = IdatStream {
+                inf,
+                chunks: &png.idat,
+                chunk: 0,
+                pos: 0,
+                written: 0,
+                expected: h.scanline_bytes(),
+            };
+            for pass in &passes {
                 let rb = h.row_bytes(pass.w);
-                for y in 0..pass.h {
-                    let (done, rest) = buf.split_at_mut(off);
-                    let prev = if y == 0 {
-                        None
-                    } else {
-                        Some(&done[off - rb..])
-                    };
-                    let (kind, cur) = rest[..1 + rb].split_at_mut(1);
-                    unfilter(kind[0], cur, prev, bpp).map_err(|e| match e {
-                        Error::Png { msg, .. } => Error::png(format!(
-                            "{msg} in row {y}{} (expected 0 to 4)",
-                            pass_name(h, &pass)
-                        )),
-                        other => other,
-                    })?;
-                    row(&pass, y, cur)?;
-                    off += 1 + rb;
+                let stride = 1 + rb;
+                let per_group = (group / stride).max(1);
+                let mut y0 = 0;
+                while y0 < pass.h {
+                    let n = per_group.min(pass.h - y0);
+                    let rows = &mut buf[..n * stride];
+                    stream.fill(rows)?;
+                    for i in 0..n {
+                        let y = y0 + i;
+                        let off = i * stride;
+                        let (done, rest) = rows.split_at_mut(off);
+                        let prev = match (y, i) {
+                            (0, _) => None,
+                            (_, 0) => Some(&prev_row[..rb]),
+                            _ => Some(&done[off - rb..]),
+                        };
+                        let (kind, cur) = rest[..stride].split_at_mut(1);
+                        unfilter(kind[0], cur, prev, bpp).map_err(|e| match e {
+                            Error::Png { msg, .. } => Error::png(format!(
+                                "{msg} in row {y}{} (expected 0 to 4)",
+                                pass_name(h, pass)
+                            )),
+                            other => other,
+                        })?;
+                        row(pass, y, cur)?;
+                    }
+                    // The next group's first row needs this group's last one.
+                    prev_row[..rb].copy_from_slice(&rows[n * stride - rb..]);
+                    y0 += n;
                 }
             }
             Ok(())
-        })();
-        if scratch.len() > KEEP_SCRATCH_BYTES {
-            *scratch = Vec::new();
-        }
-        result
+        })
     })
 }
 
@@ -1068,6 +1123,90 @@ mod tests {
         assert!(matches!(e, Error::Limit { .. }), "{e}");
     }
 
+    /// Filter `img` (rows of `rb` bytes) with the spec's predictors, cycling `kinds`.
+    fn filter_rows(img: &[u8], rb: usize, bpp: usize, kinds: &[u8]) -> Vec<u8> {
+        let mut raw = Vec::new();
+        let zeros = vec![0u8; rb];
+        for (y, cur) in img.chunks(rb).enumerate() {
+            let prev = if y == 0 {
+                &zeros[..]
+            } else {
+                &img[(y - 1) * rb..y * rb]
+            };
+            let kind = kinds[y % kinds.len()];
+            raw.push(kind);
+            for i in 0..rb {
+                let a = if i >= bpp { i16::from(cur[i - bpp]) } else { 0 };
+                let b = i16::from(prev[i]);
+                let c = if i >= bpp {
+                    i16::from(prev[i - bpp])
+                } else {
+                    0
+                };
+                let pred = match kind {
+                    0 => 0,
+                    1 => a,
+                    2 => b,
+                    3 => (a + b) / 2,
+                    _ => {
+                        let p = a + b - c;
+                        let (pa, pb, pc) = ((p - a).abs(), (p - b).abs(), (p - c).abs());
+                        if pa <= pb && pa <= pc {
+                            a
+                        } else if pb <= pc {
+                            b
+                        } else {
+                            c
+                        }
+                    }
+                };
+                raw.push(cur[i].wrapping_sub(pred as u8));
+            }
+        }
+        raw
+    }
+
+    #[test]
+    fn images_spanning_many_row_groups() {
+        // 16-bit RGB, 700 x 300: 1.26 MB of scanlines, five groups; every filter, rows of
+        // 4200 bytes whose group boundaries fall on Up / Avg / Paeth rows.
+        let (w, h) = (700usize, 300usize);
+        let img: Vec<u8> = (0..w * h * 6)
+            .map(|i| ((i / 6 % w) * 3 + (i / (6 * w)) * 5 + (i % 6) * 40 + (i * 7919) % 13) as u8)
+            .collect();
+        let raw = filter_rows(&img, w * 6, 6, &[0, 1, 2, 3, 4, 2, 4, 3]);
+        let mut f = SIGNATURE.to_vec();
+        chunk(&mut f, b"IHDR", &ihdr(w as u32, h as u32, 16, 2, 0));
+        let z = zlib(&raw);
+        for part in z.chunks(10_000) {
+            chunk(&mut f, b"IDAT", part);
+        }
+        chunk(&mut f, b"IEND", &[]);
+        let (spec, s) = decode(&f, &Mode::Raw, &Limits::default()).unwrap();
+        assert_eq!(spec.shape(), vec![h, w, 3]);
+        let want: Vec<u16> = img
+            .chunks(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .collect();
+        match s {
+            Samples::U16(v) => assert!(v == want),
+            Samples::U8(_) => panic!(),
+        }
+        // The same data cut short in the third group.
+        let mut f = SIGNATURE.to_vec();
+        chunk(&mut f, b"IHDR", &ihdr(w as u32, h as u32, 16, 2, 0));
+        chunk(&mut f, b"IDAT", &zlib(&raw[..600_000]));
+        chunk(&mut f, b"IEND", &[]);
+        let e = decode(&f, &Mode::Raw, &Limits::default()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "truncated image data: expected {} bytes of scanlines, got 600000",
+                raw.len()
+            )
+        );
+    }
+
     #[test]
     fn adam7_matches_a_non_interlaced_copy() {
         // 10x9 8-bit gray with distinct values; interlaced file built pass by pass.
@@ -1095,5 +1234,34 @@ mod tests {
         chunk(&mut f, b"IDAT", &z[2 * third..]);
         chunk(&mut f, b"IEND", &[]);
         assert_eq!(labels(&f).unwrap(), img);
+    }
+
+    #[test]
+    fn large_adam7_image_with_every_filter() {
+        // 16-bit RGB 700 x 300, interlaced: pass 7 alone is 630 KB of scanlines (three groups).
+        let (w, h, px) = (700usize, 300usize, 6usize);
+        let img: Vec<u8> = (0..w * h * px).map(|i| ((i * 31) % 251) as u8).collect();
+        let mut raw = Vec::new();
+        for &(x0, y0, dx, dy) in &ADAM7 {
+            let sub: Vec<u8> = (y0..h)
+                .step_by(dy)
+                .flat_map(|y| (x0..w).step_by(dx).map(move |x| (y, x)))
+                .flat_map(|(y, x)| img[(y * w + x) * px..(y * w + x + 1) * px].to_vec())
+                .collect();
+            let pw = w.saturating_sub(x0).div_ceil(dx);
+            raw.extend(filter_rows(&sub, pw * px, px, &[4, 3, 2, 1, 0]));
+        }
+        let mut f = SIGNATURE.to_vec();
+        chunk(&mut f, b"IHDR", &ihdr(w as u32, h as u32, 16, 2, 1));
+        chunk(&mut f, b"IDAT", &zlib(&raw));
+        chunk(&mut f, b"IEND", &[]);
+        let want: Vec<u16> = img
+            .chunks(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .collect();
+        match decode(&f, &Mode::Raw, &Limits::default()).unwrap().1 {
+            Samples::U16(v) => assert!(v == want),
+            Samples::U8(_) => panic!(),
+        }
     }
 }
