@@ -14,8 +14,8 @@
 //! [`Mode::Raw`] gives every stored channel.
 //!
 //! Where the time goes for a typical 854x480 palette mask (one ~3 KB IDAT, filter 0 on every
-//! row), measured in Rust on the benchmark machine: inflate ~31 us into a reused, cache-resident
-//! buffer of rows, then one `memcpy` per row into the output (~10 us). Inflating straight into
+//! row), measured in Rust on the benchmark machine: inflate ~29 us into a reused, cache-resident
+//! buffer of rows, then one `memcpy` per row into the output: ~42 us in all. Inflating straight into
 //! the output instead (two inflate calls per row, to step over the filter bytes) took ~61 us for
 //! the inflate alone: zlib then keeps its own window copy of everything it writes.
 
@@ -596,11 +596,11 @@ thread_local! {
 }
 
 /// Scanlines are inflated in groups of rows of about this many bytes, each group unfiltered and
-/// copied out while it is still in cache, so memory holds the output plus 256 KB whatever the
+/// copied out while it is still in cache, so memory holds the output plus 128 KB whatever the
 /// image size. At 1920x1080 (2 MB of scanlines) inflating everything first and copying
-/// afterwards took ~520 us, groups ~220 us; at 854x480 groups of 128 KB, 256 KB or one group of
-/// 410 KB are within noise of each other (~45 us).
-const GROUP_BYTES: usize = 256 << 10;
+/// afterwards took ~520 us, 128 KB groups ~215 us (256 KB: ~215 us, 512 KB: ~300 us); at
+/// 854x480 the group size made no difference (~42 us).
+const GROUP_BYTES: usize = 128 << 10;
 
 /// zlib stream state over the IDAT chunks, filling output buffers one after another.
 struct IdatStream<'a, 'i> {
@@ -819,6 +819,14 @@ impl<S: Copy + Default> Dest<'_, S> {
         }
     }
 
+    /// Write row `y` (rows come in order) as a copy of `src`.
+    fn copy_row(&mut self, y: usize, src: &[S]) {
+        match self {
+            Dest::Slice(s) => s[y * src.len()..(y + 1) * src.len()].copy_from_slice(src),
+            Dest::Append(v) => v.extend_from_slice(src),
+        }
+    }
+
     /// The whole output (interlaced images only, which always use `Slice`).
     fn all(&mut self) -> &mut [S] {
         match self {
@@ -873,11 +881,15 @@ fn decode_u8(png: &Png, mode: &Mode, spec: &OutputSpec, mut out: Dest<'_, u8>) -
             }
         }
     };
+    // Palette and 8-bit gray rows are the samples themselves: one copy, nothing else.
+    let plain = depth == 8 && k == stored && !matches!(mode, Mode::Labels(_) if stored >= 3);
     for_each_row(png, |pass, y, row| {
         if h.interlaced {
             tmp.resize(pass.w * k, 0);
             convert(row, &mut tmp);
             scatter(&tmp, out.all(), width, k, pass, y);
+        } else if plain {
+            out.copy_row(y, &row[..width * k]);
         } else {
             convert(row, out.row(y, width * k));
         }
