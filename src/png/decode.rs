@@ -14,10 +14,11 @@
 //! [`Mode::Raw`] gives every stored channel.
 //!
 //! Where the time goes for a typical 854x480 palette mask (one ~3 KB IDAT, filter 0 on every
-//! row), measured in Rust on the benchmark machine: inflate ~29 us into a reused, cache-resident
-//! buffer of rows, then one `memcpy` per row into the output: ~42 us in all. Inflating straight into
-//! the output instead (two inflate calls per row, to step over the filter bytes) took ~61 us for
-//! the inflate alone: zlib then keeps its own window copy of everything it writes.
+//! row), measured in Rust on the benchmark machine: inflate ~29 us into a reused,
+//! cache-resident buffer of rows, then one `memcpy` per row into the output: ~42 us in all.
+//! Inflating straight into the output instead (two inflate calls per row, to step over the
+//! filter bytes) took ~61 us for the inflate alone: zlib then keeps its own window copy of
+//! everything it writes.
 
 use std::cell::RefCell;
 
