@@ -5,13 +5,11 @@
 //! filter distance in bytes (bytes per complete pixel, at least 1).
 //!
 //! Masks are one byte per pixel, so `bpp = 1` matters most. Sub with `bpp = 1` is a byte-wise
-//! prefix sum: the plain loop is one dependent add per byte (~100 us for an 854x480 frame).
+//! prefix sum: the plain loop is one dependent add per byte (~108 us for an 854x480 frame).
 //! `sub1` below works on 32-byte blocks: a block of zeros (a flat run, most of a mask) just
 //! repeats the carry, other blocks get a SWAR prefix sum on 8-byte words (no `unsafe`, no
-//! target features). On a Sub-filtered 854x480 mask that takes ~14 us instead of ~100 us
-//! (8-byte blocks: ~22 us; measured on the rows of a real DAVIS-2016 frame); on random bytes
-//! ~90 us. DAVIS-2016 ground truth uses Sub on almost
-//! every row.
+//! target features). On the rows of a real DAVIS-2016 frame (Sub on every row) that takes
+//! ~16 us (8-byte blocks: ~22 us); on random bytes ~90 us.
 
 use crate::error::{Error, Result};
 
