@@ -68,7 +68,7 @@ def set_max_pixels(n: int | None) -> None:
     anything is allocated. Every decoding function also takes ``max_pixels=`` for one call.
 
     Example:
-        >>> fastmask.set_max_pixels(200_000_000)  # allow 8K x 8K x 3 panoramas
+        >>> fastmask.set_max_pixels(200_000_000)  # allow images of up to 200 megapixels
     """
     global _max_pixels
     _max_pixels = None if n is None else _check_limit(n)
