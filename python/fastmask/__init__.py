@@ -30,6 +30,9 @@ from fastmask.png import (
 
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
 
+# --- datasets (issue: datasets) ------------------------------------------------------------
+from fastmask import datasets
+
 __all__ = [
     "DAVIS_PALETTE",
     "EvaluationError",
@@ -47,3 +50,5 @@ __all__ = [
     "write_png",
     "write_pngs",
 ]
+
+__all__ += ["datasets"]
