@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import fastmask
 import numpy as np
 import pytest
 from dsref import gen
-from PIL import Image
-
-import fastmask
 from fastmask.datasets import DAVIS, LVOS, MOSE, SAV, Folder, MetadataError, YouTubeVOS
+from PIL import Image
 
 
 def pil(path: Path) -> np.ndarray:
@@ -76,7 +75,7 @@ def test_bad_metadata(tmp_path: Path) -> None:
         json.dumps({"videos": {"a": {"objects": {"x": {"frames": []}}}}})
     )
     with pytest.raises(MetadataError, match="object id 'x'"):
-        YouTubeVOS(tmp_path, "train")["a"].objects
+        _ = YouTubeVOS(tmp_path, "train")["a"].objects
     assert issubclass(MetadataError, ValueError)
 
 

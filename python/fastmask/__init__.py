@@ -31,6 +31,7 @@ from fastmask.png import (
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
 
 # --- datasets (issue: datasets) ------------------------------------------------------------
+# isort: split
 from fastmask import datasets
 
 __all__ = [
