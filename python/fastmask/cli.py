@@ -292,6 +292,64 @@ def _add_demo(sub: Any) -> None:
     p.set_defaults(func=_run_demo)
 
 
+# --- check-submission ------------------------------------------------------------------------
+
+
+def _run_check_submission(args: argparse.Namespace) -> int:
+    from fastmask.submission import check_submission
+
+    try:
+        problems = check_submission(
+            args.results,
+            args.protocol,
+            args.gt_meta,
+            subset=args.set,
+            resolution=args.resolution,
+            check_ids=not args.no_ids,
+        )
+    except (OSError, ValueError) as e:
+        _fail(str(e))
+        return 2
+    for p in problems:
+        print(f"{p.kind:<14} {p}")
+    if problems:
+        kinds: dict[str, int] = {}
+        for p in problems:
+            kinds[p.kind] = kinds.get(p.kind, 0) + 1
+        summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        _fail(f"{len(problems)} problem(s): {summary}")
+        return 1
+    print(f"{args.results}: ready to submit ({args.protocol})")
+    return 0
+
+
+def _add_check_submission(sub: Any) -> None:
+    p = sub.add_parser(
+        "check-submission",
+        help="check a results folder against a challenge's ground-truth metadata",
+        description=(
+            "Verify, before uploading to a challenge server, that every required frame exists, "
+            "sizes match, files are palette PNGs with valid object ids, and nothing extra is "
+            "present. Prints one line per problem; exits 1 when there is any, 2 when the "
+            "metadata cannot be read."
+        ),
+    )
+    p.add_argument("results", metavar="RESULTS", help="folder of <video>/<frame>.png")
+    p.add_argument(
+        "--protocol", required=True, choices=("youtube-vos", "mose", "lvos", "davis2017")
+    )
+    p.add_argument(
+        "--gt-meta",
+        required=True,
+        metavar="PATH",
+        help="meta.json (youtube-vos, mose), <split>_meta.json (lvos) or the DAVIS root",
+    )
+    p.add_argument("--set", default="val", help="DAVIS sequence list (default val)")
+    p.add_argument("--resolution", default="480p", help="DAVIS resolution (default 480p)")
+    p.add_argument("--no-ids", action="store_true", help="skip decoding to check the labels")
+    p.set_defaults(func=_run_check_submission)
+
+
 # --- entry point -----------------------------------------------------------------------------
 
 
@@ -303,6 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_info(sub)
     _add_demo(sub)
+    _add_check_submission(sub)
     return parser
 
 

@@ -81,6 +81,11 @@ def labels(
             cy, cx = c0 + vel * t
             inside = ((yy - cy) / radii[0]) ** 2 + ((xx - cx) / radii[1]) ** 2 <= 1.0
             out[t][inside] = i + 1
+        for i, (mode, (c0, vel, _)) in enumerate(zip(modes, params)):
+            # a visible object is never fully covered or out of frame: stamp its centre
+            if visible(mode, t, cuts[i]) and not (out[t] == i + 1).any():
+                cy, cx = np.clip(c0 + vel * t, 2, [h - 3, w - 3]).astype(int)
+                out[t, cy - 1 : cy + 2, cx - 1 : cx + 2] = i + 1
     return out, cuts
 
 
@@ -176,13 +181,11 @@ def mose(
         h, w = size if v % 2 == 0 else size[::-1]
         modes = ["always", "reappear", "vanish"][: 2 + v % 2]
         lab, _ = labels(rng, frames, h, w, modes)
-        lab[0][lab[0] == 0] = 0
-        # every object is visible in the first frame (semi-supervised MOSE)
         names = [f"{t:05d}" for t in range(frames)]
         _write_video(base / "Annotations" / name, names, lab)
         for t in range(frames):
             save_jpg(base / "JPEGImages" / name / f"{t:05d}.jpg", h, w)
-        ids = [k for k in range(1, len(modes) + 1) if (lab[0] == k).any()]
+        ids = list(range(1, len(modes) + 1))
         if version == 2:
             meta["videos"][name] = {
                 "length": frames,
