@@ -2,8 +2,9 @@
 official tools write masks), and perturbed predictions.
 
 Objects are moving ellipses with a visibility schedule per object: ``always``, ``late`` (enters
-mid-video), ``vanish`` (leaves), ``reappear`` (leaves, comes back). Sizes are small so the tests
-stay fast; ``portrait`` swaps height and width (phone video).
+mid-video), ``vanish`` (leaves), ``reappear`` (leaves, comes back), ``tiny`` (a small object
+that leaves and comes back: MOSE v2's adaptive boundary radius is below the DAVIS one only for
+small objects). Sizes are small so the tests stay fast; ``portrait`` swaps height and width.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def visible(mode: str, t: int, cut: tuple[int, int]) -> bool:
         return t >= a
     if mode == "vanish":
         return t < b
-    if mode == "reappear":
+    if mode in ("reappear", "tiny"):
         return not (a <= t < b)
     return True
 
@@ -66,10 +67,10 @@ def labels(
     out = np.zeros((n, h, w), np.uint8)
     cuts = []
     params = []
-    for _ in modes:
+    for mode in modes:
         c0 = rng.uniform([0.25 * h, 0.25 * w], [0.75 * h, 0.75 * w])
         vel = rng.uniform(-0.4, 0.4, 2) * [h, w] / max(n, 1)
-        radii = rng.uniform(0.08, 0.25, 2) * [h, w]
+        radii = rng.uniform(*((0.02, 0.04) if mode == "tiny" else (0.08, 0.25)), 2) * [h, w]
         a = int(rng.integers(2, max(3, n // 2)))
         b = int(rng.integers(a + 1, max(a + 2, n - 1)))
         cuts.append((a, b))
@@ -179,7 +180,7 @@ def mose(
     for v in range(videos):
         name = f"mose{v:02d}"
         h, w = size if v % 2 == 0 else size[::-1]
-        modes = ["always", "reappear", "vanish"][: 2 + v % 2]
+        modes = ["always", "tiny", "reappear", "vanish"][: 2 + v % 3]
         lab, _ = labels(rng, frames, h, w, modes)
         names = [f"{t:05d}" for t in range(frames)]
         _write_video(base / "Annotations" / name, names, lab)
