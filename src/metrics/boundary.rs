@@ -135,7 +135,7 @@ pub struct Disk {
 impl Disk {
     /// The neighbourhood for `radius` (a [`bound_pix`] result), for images of `h x w`.
     pub fn new(radius: f64, h: usize, w: usize) -> Result<Disk> {
-        if !radius.is_finite() || radius < 0.0 || radius > MAX_RADIUS {
+        if !radius.is_finite() || !(0.0..=MAX_RADIUS).contains(&radius) {
             return Err(Error::param(format!(
                 "disk radius must be a finite number in [0, {MAX_RADIUS}]; got {radius}"
             )));
@@ -155,9 +155,6 @@ impl Disk {
         let i_lo = anchor.saturating_sub(max_dy);
         let i_hi = (anchor + max_dy).min(n.saturating_sub(1));
         for i in i_lo..=i_hi {
-            if n == 0 {
-                break;
-            }
             let yv = axis.value(i);
             let yy = yv * yv;
             if !cond(yy, jc) {
@@ -563,11 +560,10 @@ mod tests {
                             continue;
                         }
                         let (sy, sx) = (y + i - a, x + j - a);
-                        if sy >= 0 && sx >= 0 && sy < h as i64 && sx < w as i64 {
-                            if b[(sy * w as i64 + sx) as usize] {
-                                out[(y * w as i64 + x) as usize] = true;
-                                break 'k;
-                            }
+                        let inside = sy >= 0 && sx >= 0 && sy < h as i64 && sx < w as i64;
+                        if inside && b[(sy * w as i64 + sx) as usize] {
+                            out[(y * w as i64 + x) as usize] = true;
+                            break 'k;
                         }
                     }
                 }
