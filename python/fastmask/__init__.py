@@ -14,6 +14,7 @@ from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
 # --- COCO RLE (issue: coco) ----------------------------------------------------------------
 
 # --- metrics (issue: metrics) --------------------------------------------------------------
+from fastmask import metrics  # noqa: E402
 
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
 
@@ -22,4 +23,5 @@ __all__ = [
     "PngError",
     "RleError",
     "__version__",
+    "metrics",
 ]
