@@ -14,7 +14,8 @@ from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
 # --- COCO RLE (issue: coco) ----------------------------------------------------------------
 
 # --- metrics (issue: metrics) --------------------------------------------------------------
-from fastmask import metrics  # noqa: E402
+# isort: split
+from fastmask import metrics
 
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
 

@@ -20,8 +20,8 @@ class EvaluationError(ValueError):
 
 
 # --- metrics -------------------------------------------------------------------------------
-import numpy as np
-from numpy.typing import NDArray
+import numpy as np  # noqa: E402  (belongs in the header once other sections need it)
+from numpy.typing import NDArray  # noqa: E402
 
 def _jaccard(
     gt: NDArray[np.uint8],
