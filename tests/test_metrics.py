@@ -270,6 +270,7 @@ def test_per_object_matches_reference(pair, bound_th):
     expect_ids = list(range(1, int(gt.max()) + 1)) if ids is None else ids
     ej, ef = ref_per_object(gt, pred, expect_ids, void, bound_th)
     assert same(j, ej) and same(f, ef)
+    assert same(metrics.per_object_jaccard(gt, pred, ids, void), ej)
 
 
 @settings(max_examples=60, deadline=None)
@@ -285,6 +286,7 @@ def test_per_object_u16_and_stacks(pair, threads):
     stack_p = np.stack([p16, g16, np.zeros_like(g16)])
     j, f = metrics.per_object(stack_g, stack_p, ids16, void, threads=threads)
     assert j.shape == f.shape == (3, len(ids16))
+    assert same(metrics.per_object_jaccard(stack_g, stack_p, ids16, void, threads=threads), j)
     for t in range(3):
         ej, ef = ref_per_object(stack_g[t], stack_p[t], ids16, void)
         assert same(j[t], ej) and same(f[t], ef)

@@ -45,6 +45,13 @@ def _per_object(
     void: NDArray[np.uint8] | None = None,
     threads: int | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def _per_object_jaccard(
+    gt: NDArray[np.uint8] | NDArray[np.uint16],
+    pred: NDArray[np.uint8] | NDArray[np.uint16],
+    ids: list[int],
+    void: NDArray[np.uint8] | None = None,
+    threads: int | None = None,
+) -> NDArray[np.float64]: ...
 def _statistics(
     values: NDArray[np.float64], exact: bool
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...

@@ -7,7 +7,8 @@ last float64 bit, and runs in Rust with the GIL released:
 - :func:`boundary_map` is ``_seg2bmap``;
 - :func:`boundary_f` is ``f_measure`` (``db_eval_boundary``), with the dilation by
   ``skimage.morphology.disk`` done only around the boundaries instead of over the whole frame;
-- :func:`per_object` gives J and F of every object of a pair of label maps in one pass;
+- :func:`per_object` gives J and F of every object of a pair of label maps in one pass
+  (:func:`per_object_jaccard` only J);
 - :func:`statistics` is ``db_statistics`` (mean, recall, decay);
 - :func:`bound_pix` and :func:`disk` are the boundary radius rule and skimage's disk.
 
@@ -35,6 +36,7 @@ __all__ = [
     "disk",
     "jaccard",
     "per_object",
+    "per_object_jaccard",
     "statistics",
 ]
 
@@ -224,6 +226,40 @@ def per_object(
         >>> J.tolist(), F.tolist()
         ([1.0, 1.0], [1.0, 1.0])
     """
+    g, p, id_list, v, single = _label_pair(gt_labels, pred_labels, ids, void)
+    j, f = _fastmask._per_object(g, p, id_list, float(bound_th), v, threads)
+    return (j[0], f[0]) if single else (j, f)
+
+
+def per_object_jaccard(
+    gt_labels: ArrayLike,
+    pred_labels: ArrayLike,
+    ids: Iterable[int] | None = None,
+    void: ArrayLike | None = None,
+    *,
+    threads: int | None = None,
+) -> NDArray[np.float64]:
+    """J of every object of a pair of label maps, in one pass (the J half of :func:`per_object`).
+
+    Arguments as in :func:`per_object`. Returns a float64 array of shape ``(len(ids),)`` for one
+    frame, ``(T, len(ids))`` for a stack.
+
+    Example:
+        >>> gt = np.zeros((4, 4), np.uint8); gt[:2, :2] = 1; gt[2:, 2:] = 2
+        >>> per_object_jaccard(gt, np.where(gt == 2, 0, gt)).tolist()
+        [1.0, 0.0]
+    """
+    g, p, id_list, v, single = _label_pair(gt_labels, pred_labels, ids, void)
+    j = _fastmask._per_object_jaccard(g, p, id_list, v, threads)
+    return j[0] if single else j
+
+
+def _label_pair(
+    gt_labels: ArrayLike,
+    pred_labels: ArrayLike,
+    ids: Iterable[int] | None,
+    void: ArrayLike | None,
+) -> tuple[np.ndarray, np.ndarray, list[int], NDArray[np.uint8] | None, bool]:
     g, single = _labels(gt_labels, "gt_labels")
     p, _ = _labels(pred_labels, "pred_labels")
     if g.shape != p.shape:
@@ -240,9 +276,7 @@ def per_object(
         bad = [i for i in id_list if not 0 <= i <= 0xFFFFFFFF]
         if bad:
             raise ValueError(f"object ids must be in 0..2**32-1; got {bad[0]}")
-    v = _void(void, g.shape)
-    j, f = _fastmask._per_object(g, p, id_list, float(bound_th), v, threads)
-    return (j[0], f[0]) if single else (j, f)
+    return g, p, id_list, _void(void, g.shape), single
 
 
 def statistics(

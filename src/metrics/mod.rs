@@ -77,6 +77,52 @@ impl Scratch {
         Scratch::default()
     }
 
+    /// Ids must be distinct (an object cannot have two slots).
+    fn check_ids(&mut self, ids: &[u32]) -> Result<()> {
+        self.sorted_ids.clear();
+        self.sorted_ids.extend_from_slice(ids);
+        self.sorted_ids.sort_unstable();
+        match self.sorted_ids.windows(2).find(|p| p[0] == p[1]) {
+            Some(d) => Err(Error::param(format!(
+                "object ids must be distinct; {} is given twice",
+                d[0]
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Point the lut at the ids' slots and count [gt, pred, both] pixels per slot. The
+    /// lut stays set until [`Scratch::clear_lut`].
+    fn count<T: Label>(&mut self, gt: &[T], pred: &[T], void: Option<&[u8]>, ids: &[u32]) {
+        if self.lut.len() < T::RANGE {
+            self.lut.resize(T::RANGE, 0);
+        }
+        for (i, &id) in ids.iter().enumerate() {
+            if (id as usize) < T::RANGE {
+                self.lut[id as usize] = i as u32 + 1;
+            }
+        }
+        let zero_is_object = self.lut[0] != 0;
+        self.counts.clear();
+        self.counts.resize(ids.len() + 1, [0; 3]);
+        iou::count_labels(
+            gt,
+            pred,
+            void,
+            &self.lut[..T::RANGE],
+            zero_is_object,
+            &mut self.counts,
+        );
+    }
+
+    fn clear_lut<T: Label>(&mut self, ids: &[u32]) {
+        for &id in ids {
+            if (id as usize) < T::RANGE {
+                self.lut[id as usize] = 0;
+            }
+        }
+    }
+
     /// The disk for `radius` on `h x w` frames, rebuilt only when one of them changes.
     fn disk(&mut self, radius: f64, h: usize, w: usize) -> Result<&Disk> {
         let key = radius.to_bits();
@@ -125,39 +171,12 @@ pub fn per_object_into<T: Label>(
             ids.len()
         )));
     }
-    scratch.sorted_ids.clear();
-    scratch.sorted_ids.extend_from_slice(ids);
-    scratch.sorted_ids.sort_unstable();
-    if let Some(d) = scratch.sorted_ids.windows(2).find(|p| p[0] == p[1]) {
-        return Err(Error::param(format!(
-            "object ids must be distinct; {} is given twice",
-            d[0]
-        )));
-    }
+    scratch.check_ids(ids)?;
     scratch.disk(radius, h, w)?;
 
     // From here on nothing fails: the lut is always reset at the end.
     let n = ids.len();
-    if scratch.lut.len() < T::RANGE {
-        scratch.lut.resize(T::RANGE, 0);
-    }
-    for (i, &id) in ids.iter().enumerate() {
-        if (id as usize) < T::RANGE {
-            scratch.lut[id as usize] = i as u32 + 1;
-        }
-    }
-    let zero_is_object = scratch.lut[0] != 0;
-
-    scratch.counts.clear();
-    scratch.counts.resize(n + 1, [0; 3]);
-    iou::count_labels(
-        gt,
-        pred,
-        void,
-        &scratch.lut[..T::RANGE],
-        zero_is_object,
-        &mut scratch.counts,
-    );
+    scratch.count::<T>(gt, pred, void, ids);
 
     for pts in [&mut scratch.gt_points, &mut scratch.pred_points] {
         if pts.len() < n + 1 {
@@ -205,11 +224,41 @@ pub fn per_object_into<T: Label>(
         }
     }
 
-    for &id in ids {
-        if (id as usize) < T::RANGE {
-            scratch.lut[id as usize] = 0;
-        }
+    scratch.clear_lut::<T>(ids);
+    Ok(())
+}
+
+/// J of every object `ids[i]` between the label maps `gt` and `pred` (flat, same length)
+/// into `out[i]`: the J half of [`per_object_into`], one pass over the maps.
+pub fn jaccard_per_object_into<T: Label>(
+    gt: &[T],
+    pred: &[T],
+    ids: &[u32],
+    void: Option<&[u8]>,
+    scratch: &mut Scratch,
+    out: &mut [f64],
+) -> Result<()> {
+    if gt.len() != pred.len() || void.is_some_and(|v| v.len() != gt.len()) {
+        return Err(Error::shape(format!(
+            "gt, pred and void must have the same number of pixels; got {}, {} and {}",
+            gt.len(),
+            pred.len(),
+            void.map_or("none".to_string(), |v| v.len().to_string())
+        )));
     }
+    if out.len() != ids.len() {
+        return Err(Error::shape(format!(
+            "output has room for {} objects; expected one per id ({})",
+            out.len(),
+            ids.len()
+        )));
+    }
+    scratch.check_ids(ids)?;
+    scratch.count::<T>(gt, pred, void, ids);
+    for (o, &[cg, cp, both]) in out.iter_mut().zip(&scratch.counts[1..]) {
+        *o = jaccard_from_counts(both, cg + cp - both);
+    }
+    scratch.clear_lut::<T>(ids);
     Ok(())
 }
 
@@ -316,6 +365,12 @@ mod tests {
                 vec![1, 2, 3, 4, 5]
             };
             let got = per_object(&gt, &pred, h, w, &ids, void, radius, &mut scratch).unwrap();
+            let mut j_only = vec![0.0; ids.len()];
+            jaccard_per_object_into(&gt, &pred, &ids, void, &mut scratch, &mut j_only).unwrap();
+            assert!(got
+                .iter()
+                .zip(&j_only)
+                .all(|(a, b)| a.0.to_bits() == b.to_bits()));
             for (i, &id) in ids.iter().enumerate() {
                 let mg: Vec<u8> = gt
                     .iter()

@@ -229,6 +229,59 @@ fn _per_object<'py>(
 }
 
 #[pyfunction]
+#[pyo3(signature = (gt, pred, ids, void=None, threads=None))]
+fn _per_object_jaccard<'py>(
+    py: Python<'py>,
+    gt: Labels<'py>,
+    pred: Labels<'py>,
+    ids: Vec<u32>,
+    void: Option<PyReadonlyArray3<'py, u8>>,
+    threads: Option<usize>,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let (t, h, w) = check_pair(gt.shape(), pred.shape(), void.as_ref().map(|v| v.shape()))?;
+    let v = void.as_ref().map(|v| slice(v, "void")).transpose()?;
+    let n = h * w;
+    fn run<T: Label>(
+        g: &[T],
+        p: &[T],
+        t: usize,
+        n: usize,
+        ids: &[u32],
+        v: Option<&[u8]>,
+        threads: Option<usize>,
+    ) -> Result<Vec<Vec<f64>>> {
+        over_frames(t, threads, |i, s| {
+            let fr = i * n..(i + 1) * n;
+            let mut out = vec![0.0; ids.len()];
+            metrics::jaccard_per_object_into(
+                &g[fr.clone()],
+                &p[fr],
+                ids,
+                void_frame(v, i, n),
+                s,
+                &mut out,
+            )?;
+            Ok(out)
+        })
+    }
+    let frames = match (&gt, &pred) {
+        (Labels::U8(g), Labels::U8(p)) => {
+            let (g, p) = (slice(g, "gt")?, slice(p, "pred")?);
+            py.detach(|| run(g, p, t, n, &ids, v, threads))?
+        }
+        (Labels::U16(g), Labels::U16(p)) => {
+            let (g, p) = (slice(g, "gt")?, slice(p, "pred")?);
+            py.detach(|| run(g, p, t, n, &ids, v, threads))?
+        }
+        _ => {
+            return Err(Error::param("gt and pred label maps must have the same dtype").into());
+        }
+    };
+    let j: Vec<f64> = frames.into_iter().flatten().collect();
+    PyArray1::from_vec(py, j).reshape([t, ids.len()])
+}
+
+#[pyfunction]
 #[allow(clippy::type_complexity)]
 fn _statistics<'py>(
     py: Python<'py>,
@@ -271,6 +324,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_boundary_f, m)?)?;
     m.add_function(wrap_pyfunction!(_boundary_map, m)?)?;
     m.add_function(wrap_pyfunction!(_per_object, m)?)?;
+    m.add_function(wrap_pyfunction!(_per_object_jaccard, m)?)?;
     m.add_function(wrap_pyfunction!(_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(_bound_pix, m)?)?;
     m.add_function(wrap_pyfunction!(_disk, m)?)?;
