@@ -20,6 +20,8 @@
 //! Everything is integer logic on exactly the reference's pixel sets, so P, R and F are
 //! the reference's float64 values bit for bit.
 
+use super::chunk::{all_zero, blocks_differ, for_each_nonuniform, zero_run, RUN};
+use super::Label;
 use crate::error::{Error, Result};
 
 /// Largest pixel radius accepted. The reference builds a dense `(2r+1)^2` kernel, so it
@@ -112,6 +114,8 @@ pub struct Span {
     pub dy: i64,
     pub dx0: i64,
     pub dx1: i64,
+    /// `dx1 - dx0 + 1` low bits set (all 64 when wider).
+    mask: u64,
 }
 
 /// The dilation neighbourhood of `cv2.dilate(img, disk(r))` as row spans.
@@ -130,6 +134,14 @@ pub struct Disk {
     rows: Vec<Span>,
     dy_min: i64,
     dy_max: i64,
+    dx_min: i64,
+    dx_max: i64,
+    /// Largest |dy| and |dx| of the neighbourhood.
+    reach_y: i64,
+    reach_x: i64,
+    /// A box `(dy0, dy1, dx0, dx1)` inside the neighbourhood: the largest square
+    /// `[-a, a]^2` it contains (None when it does not contain the centre).
+    inner: Option<(i64, i64, i64, i64)>,
 }
 
 impl Disk {
@@ -185,22 +197,43 @@ impl Disk {
             let dx0 = (j0 as i64 - anchor as i64).max(-max_dx);
             let dx1 = (j1 as i64 - anchor as i64).min(max_dx);
             if dx0 <= dx1 {
+                let width = (dx1 - dx0 + 1) as u32;
                 rows.push(Span {
                     dy: i as i64 - anchor as i64,
                     dx0,
                     dx1,
+                    mask: if width >= 64 { !0 } else { (1u64 << width) - 1 },
                 });
             }
         }
         rows.sort_by_key(|s| s.dy.abs());
         let dy_min = rows.iter().map(|s| s.dy).min().unwrap_or(0);
         let dy_max = rows.iter().map(|s| s.dy).max().unwrap_or(0);
+        let dx_min = rows.iter().map(|s| s.dx0).min().unwrap_or(0);
+        let dx_max = rows.iter().map(|s| s.dx1).max().unwrap_or(0);
+        let span_of = |dy: i64| rows.iter().find(|s| s.dy == dy);
+        let covers =
+            |a: i64| (-a..=a).all(|dy| span_of(dy).is_some_and(|s| s.dx0 <= -a && s.dx1 >= a));
+        let inner = if covers(0) {
+            let mut a = 0;
+            while a < dy_max.max(-dy_min) && covers(a + 1) {
+                a += 1;
+            }
+            Some((-a, a, -a, a))
+        } else {
+            None
+        };
         Ok(Disk {
             radius,
             size: n,
+            inner,
             rows,
             dy_min,
             dy_max,
+            dx_min,
+            dx_max,
+            reach_y: dy_min.abs().max(dy_max.abs()),
+            reach_x: dx_min.abs().max(dx_max.abs()),
         })
     }
 
@@ -245,18 +278,91 @@ pub fn disk_matrix(radius: f64) -> Result<(usize, Vec<u8>)> {
 /// The key of a pixel on a void pixel: never an object.
 pub(crate) const VOID_KEY: u32 = u32::MAX;
 
-/// Pixels per chunk of the uniform-block test (16 bytes of u8 labels).
-const CHUNK: usize = 16;
+/// One row pair of a scan: rows `y` and `y + 1` (the last row paired with itself), their
+/// void rows, whether those are void-free, and the columns `lo..hi` worth looking at.
+struct RowPair<'a, T> {
+    y: usize,
+    a: &'a [T],
+    b: &'a [T],
+    va: Option<&'a [u8]>,
+    vb: Option<&'a [u8]>,
+    void_free: bool,
+    lo: usize,
+    hi: usize,
+}
 
 #[inline]
-fn all_zero(s: &[u8]) -> bool {
-    s.iter().fold(0u8, |a, &b| a | b) == 0
+fn row_is_zero<T: Label>(r: &[T]) -> bool {
+    r.chunks(256).all(|c| !T::any_nonzero(c))
+}
+
+#[inline(always)]
+fn block_is_zero<T: Label>(r: &[T], at: usize) -> bool {
+    r.get(at..at + RUN).is_some_and(|c| !T::any_nonzero(c))
+}
+
+/// Walk the row pairs of `data` that can hold a wanted boundary pixel.
+///
+/// When label 0 is not wanted (`zero_wanted == false`), a row pair that is all 0 is
+/// skipped, void or not (its blocks only hold the keys 0 and void), and so are the all-0
+/// margins left and right of the labels: on a typical mask that leaves a few percent of
+/// the frame for the run loop. A uniform void-free row pair is skipped in any case.
+fn for_each_row_pair<'a, T: Label>(
+    data: &'a [T],
+    h: usize,
+    w: usize,
+    void: Option<&'a [u8]>,
+    zero_wanted: bool,
+    mut f: impl FnMut(RowPair<'a, T>),
+) {
+    let row = |y: usize| &data[y * w..(y + 1) * w];
+    let mut a_zero = row_is_zero(row(0));
+    for y in 0..h {
+        let yb = if y + 1 < h { y + 1 } else { y };
+        let (a, b) = (row(y), row(yb));
+        let b_zero = if yb == y { a_zero } else { row_is_zero(b) };
+        let both_zero = a_zero && b_zero;
+        a_zero = b_zero;
+        if both_zero && !zero_wanted {
+            continue;
+        }
+        let (va, vb) = match void {
+            Some(v) => (Some(&v[y * w..(y + 1) * w]), Some(&v[yb * w..(yb + 1) * w])),
+            None => (None, None),
+        };
+        let void_free = va.is_none_or(all_zero) && vb.is_none_or(all_zero);
+        if void_free && (both_zero || (a == b && a[..w - 1] == a[1..])) {
+            continue;
+        }
+        let (mut lo, mut hi) = (0, w);
+        if !zero_wanted {
+            while lo + RUN <= w && block_is_zero(a, lo) && block_is_zero(b, lo) {
+                lo += RUN;
+            }
+            // Pixel lo - 1 sees column lo as its east neighbour.
+            lo = lo.saturating_sub(1);
+            while hi >= lo + RUN && block_is_zero(a, hi - RUN) && block_is_zero(b, hi - RUN) {
+                hi -= RUN;
+            }
+        }
+        f(RowPair {
+            y,
+            a,
+            b,
+            va,
+            vb,
+            void_free,
+            lo,
+            hi,
+        });
+    }
 }
 
 /// Call `emit(key, y, x)` for every boundary pixel of every key of the image `data`
 /// (`h x w`, row-major), where `key(v)` maps a pixel value to its region key and void
 /// pixels (`void[i] != 0`) get [`VOID_KEY`]. Emission is row-major; a pixel is emitted
-/// once per distinct key of its 2x2 block.
+/// once per distinct key of its 2x2 block. `zero_wanted == false` promises that the
+/// caller ignores the key of label 0 (and void), which lets the scan skip background.
 ///
 /// This is `_seg2bmap(key == k)` for all k at once: `b = m^E | m^S | m^SE` where the
 /// neighbours past the last row / column are copies of the last row / column, which
@@ -267,22 +373,19 @@ pub(crate) fn scan_boundaries<T, K, E>(
     h: usize,
     w: usize,
     void: Option<&[u8]>,
+    zero_wanted: bool,
     key: K,
     mut emit: E,
 ) where
-    T: Copy + Eq,
+    T: Label,
     K: Fn(T) -> u32,
     E: FnMut(u32, u32, u32),
 {
     debug_assert_eq!(data.len(), h * w);
-    for y in 0..h {
-        let yb = if y + 1 < h { y + 1 } else { y };
-        let a = &data[y * w..(y + 1) * w];
-        let b = &data[yb * w..(yb + 1) * w];
-        let (va, vb) = match void {
-            Some(v) => (Some(&v[y * w..(y + 1) * w]), Some(&v[yb * w..(yb + 1) * w])),
-            None => (None, None),
-        };
+    for_each_row_pair(data, h, w, void, zero_wanted, |rp| {
+        let RowPair {
+            y, a, b, va, vb, ..
+        } = rp;
         let k = |row: &[T], vrow: Option<&[u8]>, x: usize| -> u32 {
             match vrow {
                 Some(v) if v[x] != 0 => VOID_KEY,
@@ -310,27 +413,47 @@ pub(crate) fn scan_boundaries<T, K, E>(
                 emit(k11, yy, xx);
             }
         };
-        let mut x = 0;
-        // A chunk [x, x + CHUNK) also reads column x + CHUNK, which must exist.
-        while x + CHUNK < w {
-            let a0 = &a[x..x + CHUNK];
-            let a1 = &a[x + 1..x + CHUNK + 1];
-            let uniform = a0 == a1
-                && &b[x..x + CHUNK] == a0
-                && &b[x + 1..x + CHUNK + 1] == a1
-                && va.is_none_or(|v| all_zero(&v[x..x + CHUNK + 1]))
-                && vb.is_none_or(|v| all_zero(&v[x..x + CHUNK + 1]));
-            if !uniform {
-                for xi in x..x + CHUNK {
-                    pixel(xi);
-                }
+        scan_runs(&rp, w, |x, whole_run| {
+            if whole_run {
+                // Only pixels whose raw 2x2 block differs can be on a boundary.
+                for_each_nonuniform(a, b, x, &mut pixel);
+            } else {
+                pixel(x);
             }
-            x += CHUNK;
+        });
+    });
+}
+
+/// The run loop shared by the scans: `visit(x, true)` for every void-free run of `RUN`
+/// pixels from `x` whose blocks are not all uniform, `visit(x, false)` for each pixel of
+/// runs touching void and of the tail.
+#[inline(always)]
+fn scan_runs<T: Label>(rp: &RowPair<'_, T>, w: usize, mut visit: impl FnMut(usize, bool)) {
+    let (va0, vb0) = (rp.va.unwrap_or(&[]), rp.vb.unwrap_or(&[]));
+    let mut x = rp.lo;
+    // A run [x, x + RUN) also reads column x + RUN, which must exist.
+    while x < rp.hi && x + RUN < w {
+        let void_here =
+            !(rp.void_free || (zero_run::<{ RUN + 1 }>(va0, x) && zero_run::<{ RUN + 1 }>(vb0, x)));
+        if void_here {
+            for xi in x..x + RUN {
+                visit(xi, false);
+            }
+        } else if blocks_differ(rp.a, rp.b, x) {
+            visit(x, true);
         }
-        for xi in x..w {
-            pixel(xi);
-        }
+        x += RUN;
     }
+    for xi in x..rp.hi {
+        visit(xi, false);
+    }
+}
+
+/// High bit of every nonzero byte lane of `v`.
+#[inline(always)]
+fn nonzero_lanes(v: u64) -> u64 {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    (((v & LOW) + LOW) | v) & 0x8080_8080_8080_8080
 }
 
 /// Boundary pixels of the binary mask `mask != 0` (minus void), row-major, into `out`.
@@ -346,18 +469,58 @@ pub fn mask_boundary_points(
         check_frame(v.len(), h, w, "void")?;
     }
     out.clear();
-    scan_boundaries(
-        mask,
-        h,
-        w,
-        void,
-        |v| u32::from(v != 0),
-        |k, y, x| {
-            if k == 1 {
-                out.push(Point { y, x });
+    for_each_row_pair(mask, h, w, void, false, |rp| {
+        let RowPair {
+            y, a, b, va, vb, ..
+        } = rp;
+        let k = |row: &[u8], vrow: Option<&[u8]>, x: usize| -> u8 {
+            match vrow {
+                Some(v) if v[x] != 0 => 2,
+                _ => u8::from(row[x] != 0),
             }
-        },
-    );
+        };
+        let yy = y as u32;
+        let is_boundary = |x: usize| {
+            let x1 = if x + 1 < w { x + 1 } else { x };
+            let ks = [k(a, va, x), k(a, va, x1), k(b, vb, x), k(b, vb, x1)];
+            ks.contains(&1) && ks.iter().any(|&v| v != 1)
+        };
+
+        scan_runs(&rp, w, |x, whole_run| {
+            let slow = |out: &mut Vec<Point>, x: usize| {
+                if is_boundary(x) {
+                    out.push(Point { y: yy, x: x as u32 });
+                }
+            };
+            if !whole_run {
+                slow(out, x);
+                return;
+            }
+            // Foreground is "nonzero": compare the words' nonzero lanes, so a void-free
+            // run needs no per-pixel key computation.
+            let word = |r: &[u8], at: usize| {
+                r.get(at..at + 8)
+                    .and_then(|s| <[u8; 8]>::try_from(s).ok())
+                    .map(|v| nonzero_lanes(u64::from_le_bytes(v)))
+            };
+            for at in (x..x + RUN).step_by(8) {
+                match (word(a, at), word(a, at + 1), word(b, at), word(b, at + 1)) {
+                    (Some(a0), Some(a1), Some(b0), Some(b1)) => {
+                        let mut d = (a0 ^ a1) | (a0 ^ b0) | (a0 ^ b1);
+                        while d != 0 {
+                            let xi = at + (d.trailing_zeros() / 8) as usize;
+                            out.push(Point {
+                                y: yy,
+                                x: xi as u32,
+                            });
+                            d &= d - 1;
+                        }
+                    }
+                    _ => (at..at + 8).for_each(|xi| slow(out, xi)),
+                }
+            }
+        });
+    });
     Ok(())
 }
 
@@ -366,18 +529,11 @@ pub fn boundary_map(mask: &[u8], h: usize, w: usize, out: &mut [u8]) -> Result<(
     check_frame(mask.len(), h, w, "mask")?;
     check_frame(out.len(), h, w, "output")?;
     out.fill(0);
-    scan_boundaries(
-        mask,
-        h,
-        w,
-        None,
-        |v| u32::from(v != 0),
-        |k, y, x| {
-            if k == 1 {
-                out[y as usize * w + x as usize] = 1;
-            }
-        },
-    );
+    let mut pts = Vec::new();
+    mask_boundary_points(mask, h, w, None, &mut pts)?;
+    for p in pts {
+        out[p.y as usize * w + p.x as usize] = 1;
+    }
     Ok(())
 }
 
@@ -396,18 +552,39 @@ pub(crate) fn check_frame(len: usize, h: usize, w: usize, what: &str) -> Result<
     }
 }
 
-/// A set of points as one bitset row per image row of its bounding box.
+/// Bitsets of a point set over its bounding box, padded by twice the disk's reach on every
+/// side so that every query that passes the range precheck reads inside them.
+///
+/// Besides the set itself (`base`), two levels of a sparse table over rows are kept:
+/// level j row y = OR of base rows y..y + 2^j, so that "any point in rows lo..=hi of
+/// columns xl..=xh" takes two probes of one level. The matching uses it for the disk's
+/// bounding box (a point with nothing there is unmatched) and for the largest box inside
+/// the disk (a point with something there is matched); only the points between the two
+/// test the disk row by row.
 struct BitWindow<'a> {
-    bits: &'a [u64],
+    base: &'a [u64],
+    inner: &'a [u64],
+    outer: &'a [u64],
+    inner_level: u32,
+    outer_level: u32,
+    words: usize,
+    /// Image row / column of bitset row 0 / bit 0.
+    ybase: i64,
+    xbase: i64,
+    /// Bounding box of the points.
     y0: i64,
     y1: i64,
     x0: i64,
     x1: i64,
-    words: usize,
+}
+
+/// Floor of log2 of `n` (0 for n <= 1).
+fn log2(n: i64) -> u32 {
+    63 - (n.max(1) as u64).leading_zeros()
 }
 
 impl<'a> BitWindow<'a> {
-    fn build(points: &[Point], buf: &'a mut Vec<u64>) -> BitWindow<'a> {
+    fn build(points: &[Point], disk: &Disk, buf: &'a mut Vec<u64>) -> BitWindow<'a> {
         let (y0, y1) = match (points.first(), points.last()) {
             (Some(a), Some(b)) => (a.y as i64, b.y as i64),
             _ => (0, -1),
@@ -418,65 +595,145 @@ impl<'a> BitWindow<'a> {
             x1 = x1.max(p.x);
         }
         let (x0, x1) = (x0 as i64, x1 as i64);
-        let rows = (y1 - y0 + 1).max(0) as usize;
-        let words = ((x1 - x0 + 1).max(0) as usize).div_ceil(64);
+        let pad_y = 2 * disk.reach_y + 1;
+        let pad_x = 2 * disk.reach_x + 1;
+        let rows = ((y1 - y0 + 1).max(0) + 2 * pad_y) as usize;
+        // One spare word per row for the two-word reads of `probe`.
+        let words = ((x1 - x0 + 1).max(0) + 2 * pad_x) as usize / 64 + 2;
+        let (ybase, xbase) = (y0 - pad_y, x0 - pad_x);
+        let n = rows * words;
         buf.clear();
-        buf.resize(rows * words, 0);
+        buf.resize(3 * n, 0);
+        let (base, rest) = buf.split_at_mut(n);
+        let (inner, outer) = rest.split_at_mut(n);
         for p in points {
-            let r = (p.y as i64 - y0) as usize;
-            let c = (p.x as i64 - x0) as usize;
-            buf[r * words + c / 64] |= 1u64 << (c % 64);
+            let r = (p.y as i64 - ybase) as usize;
+            let c = (p.x as i64 - xbase) as usize;
+            base[r * words + c / 64] |= 1u64 << (c % 64);
+        }
+        let inner_level = log2(disk.inner.map_or(1, |b| b.1 - b.0 + 1));
+        let outer_level = log2(disk.dy_max - disk.dy_min + 1);
+        // Doubling: level j + 1 row y = level j rows y and y + 2^j.
+        outer.copy_from_slice(base);
+        for j in 0..outer_level {
+            if j == inner_level {
+                inner.copy_from_slice(outer);
+            }
+            let step = (1usize << j) * words;
+            for i in 0..n.saturating_sub(step) {
+                outer[i] |= outer[i + step];
+            }
+        }
+        if inner_level >= outer_level {
+            inner.copy_from_slice(outer);
         }
         BitWindow {
-            bits: buf,
+            base,
+            inner,
+            outer,
+            inner_level,
+            outer_level,
+            words,
+            ybase,
+            xbase,
             y0,
             y1,
             x0,
             x1,
-            words,
         }
     }
 
-    /// Is any bit set in row `y`, columns `lo..=hi` (image coordinates, already clipped)?
-    #[inline]
-    fn any(&self, y: i64, lo: i64, hi: i64) -> bool {
-        let row = &self.bits[(y - self.y0) as usize * self.words..][..self.words];
-        let (lo, hi) = ((lo - self.x0) as usize, (hi - self.x0) as usize);
-        let (wl, wh) = (lo / 64, hi / 64);
-        let ml = !0u64 << (lo % 64);
-        let mh = !0u64 >> (63 - hi % 64);
-        if wl == wh {
-            row[wl] & ml & mh != 0
-        } else {
-            row[wl] & ml != 0 || row[wl + 1..wh].iter().any(|&v| v != 0) || row[wh] & mh != 0
+    /// Is any bit of `bits` set in image row `y`, columns `x..x + 64` masked by `mask`?
+    /// `y`, `x` lie in the padded window for points that pass the range precheck; an
+    /// outside read answers "no" rather than panicking.
+    #[inline(always)]
+    fn probe(&self, bits: &[u64], y: i64, x: i64, mask: u64) -> bool {
+        let bit = (x - self.xbase) as usize;
+        let idx = (y - self.ybase) as usize * self.words + bit / 64;
+        let o = (bit % 64) as u32;
+        let w0 = bits.get(idx).copied().unwrap_or(0);
+        let w1 = bits.get(idx + 1).copied().unwrap_or(0);
+        // (w1 << 1) << (63 - o) == w1 << (64 - o), and 0 when o == 0.
+        let v = (w0 >> o) | ((w1 << 1) << (63 - o));
+        v & mask != 0
+    }
+
+    /// Is any bit of `bits` set in image row `y`, columns `lo..=hi` (any width)?
+    #[inline(always)]
+    fn any(&self, bits: &[u64], y: i64, lo: i64, hi: i64) -> bool {
+        let mut x = lo;
+        while x <= hi {
+            let n = hi - x + 1;
+            let mask = if n >= 64 { !0 } else { (1u64 << n) - 1 };
+            if self.probe(bits, y, x, mask) {
+                return true;
+            }
+            x += 64;
         }
+        false
+    }
+
+    /// Is any point in rows `ylo..=yhi`, columns `xlo..=xhi`? `bits` is the sparse-table
+    /// level `level`, with `2^level <= yhi - ylo + 1 < 2^(level + 1)`.
+    #[inline(always)]
+    fn any_box(&self, bits: &[u64], level: u32, (ylo, yhi): (i64, i64), xs: (i64, i64)) -> bool {
+        let top = yhi + 1 - (1i64 << level);
+        self.any(bits, ylo, xs.0, xs.1) || self.any(bits, top, xs.0, xs.1)
     }
 }
 
 /// How many of `src` have a pixel of `dst` in their disk neighbourhood, i.e.
 /// `sum(src_b * cv2.dilate(dst_b, disk))`.
+///
+/// A point first tests the disk's bounding box and its inner box (two probes each, see
+/// [`BitWindow`]); only points between the two test the disk rows, nearest first but
+/// starting with the row that matched the previous such point (consecutive boundary
+/// pixels are neighbours on a contour).
 fn count_matched(src: &[Point], dst: &[Point], disk: &Disk, buf: &mut Vec<u64>) -> usize {
-    if src.is_empty() || dst.is_empty() {
+    if src.is_empty() || dst.is_empty() || disk.rows.is_empty() {
         return 0;
     }
-    let win = BitWindow::build(dst, buf);
+    let win = BitWindow::build(dst, disk, buf);
+    let rows = &disk.rows;
+    let narrow = rows.iter().all(|s| s.dx1 - s.dx0 < 64);
+    let hit = |py: i64, px: i64, k: usize| -> bool {
+        let s = &rows[k];
+        if narrow {
+            win.probe(win.base, py + s.dy, px + s.dx0, s.mask)
+        } else {
+            win.any(win.base, py + s.dy, px + s.dx0, px + s.dx1)
+        }
+    };
     let mut matched = 0;
+    let mut last = 0;
     for p in src {
         let (py, px) = (p.y as i64, p.x as i64);
-        if py + disk.dy_max < win.y0 || py + disk.dy_min > win.y1 {
+        if py + disk.dy_max < win.y0
+            || py + disk.dy_min > win.y1
+            || px + disk.dx_max < win.x0
+            || px + disk.dx_min > win.x1
+        {
             continue;
         }
-        for s in &disk.rows {
-            let ty = py + s.dy;
-            if ty < win.y0 || ty > win.y1 {
+        let outer_rows = (py + disk.dy_min, py + disk.dy_max);
+        let outer_cols = (px + disk.dx_min, px + disk.dx_max);
+        if !win.any_box(win.outer, win.outer_level, outer_rows, outer_cols) {
+            continue;
+        }
+        if let Some((ylo, yhi, xlo, xhi)) = disk.inner {
+            let (r, c) = ((py + ylo, py + yhi), (px + xlo, px + xhi));
+            if win.any_box(win.inner, win.inner_level, r, c) {
+                matched += 1;
                 continue;
             }
-            let lo = (px + s.dx0).max(win.x0);
-            let hi = (px + s.dx1).min(win.x1);
-            if lo <= hi && win.any(ty, lo, hi) {
-                matched += 1;
-                break;
-            }
+        }
+        if hit(py, px, last) {
+            matched += 1;
+            continue;
+        }
+        if let Some(k) = (0..rows.len()).find(|&k| k != last && hit(py, px, k)) {
+            matched += 1;
+            last = k;
         }
     }
     matched
@@ -651,6 +908,7 @@ mod tests {
             let a = (n / 2) as i64;
             let mut from_spans = vec![0u8; n * n];
             for s in d.rows() {
+                assert_eq!(s.mask.count_ones() as i64, (s.dx1 - s.dx0 + 1).min(64));
                 for dx in s.dx0..=s.dx1 {
                     from_spans[((s.dy + a) * n as i64 + dx + a) as usize] = 1;
                 }

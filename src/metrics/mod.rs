@@ -11,6 +11,7 @@
 //! pixel lists and bitsets), whatever the number of objects.
 
 pub mod boundary;
+mod chunk;
 pub mod iou;
 pub mod stats;
 
@@ -23,14 +24,9 @@ pub use stats::{nanmean, pairwise_sum, statistics, Decay, Stats};
 use crate::error::{Error, Result};
 use boundary::{check_frame, scan_boundaries};
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for u8 {}
-    impl Sealed for u16 {}
-}
-
-/// A label-map pixel type: `u8` (palette PNGs) or `u16` (16-bit label maps).
-pub trait Label: Copy + Eq + Send + Sync + 'static + sealed::Sealed {
+/// A label-map pixel type: `u8` (palette PNGs) or `u16` (16-bit label maps). Sealed:
+/// the scans rely on the word-level helpers of the private `chunk::Lanes`.
+pub trait Label: Copy + Eq + Send + Sync + 'static + chunk::Lanes {
     /// Background.
     const ZERO: Self;
     /// Number of distinct values.
@@ -187,6 +183,7 @@ pub fn per_object_into<T: Label>(
         }
     }
     let lut = &scratch.lut[..T::RANGE];
+    let zero_is_object = lut[0] != 0;
     for (map, pts) in [
         (gt, &mut scratch.gt_points),
         (pred, &mut scratch.pred_points),
@@ -196,6 +193,7 @@ pub fn per_object_into<T: Label>(
             h,
             w,
             void,
+            zero_is_object,
             |v: T| v.index() as u32,
             |k, y, x| {
                 if let Some(&s) = lut.get(k as usize) {
