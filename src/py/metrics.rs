@@ -2,6 +2,7 @@
 //! The Python layer (`python/fastmask/metrics.py`) normalizes dtypes, shapes and
 //! contiguity; here frames are spread over `threads` workers, each with one `Scratch`.
 
+use std::cell::RefCell;
 use std::ops::Range;
 
 use numpy::{
@@ -57,6 +58,12 @@ fn void_frame(void: Option<&[u8]>, i: usize, n: usize) -> Option<&[u8]> {
     })
 }
 
+thread_local! {
+    /// The calling thread's buffers, kept between calls so that frame-by-frame use from
+    /// Python does not allocate (and fault in) fresh buffers every time.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::new());
+}
+
 /// Run `f(frame, scratch)` for frames `0..t` on up to `threads` workers, each worker
 /// owning one `Scratch` for its contiguous batch of frames; results in frame order.
 fn over_frames<R, F>(t: usize, threads: Option<usize>, f: F) -> Result<Vec<R>>
@@ -64,7 +71,17 @@ where
     R: Send,
     F: Fn(usize, &mut Scratch) -> Result<R> + Sync,
 {
-    let n = parallel::thread_count(threads, t)?;
+    // One frame never needs the core count (asking the OS for it costs ~10 us).
+    let n = parallel::thread_count(if t <= 1 { threads.or(Some(1)) } else { threads }, t)?;
+    if n <= 1 {
+        return SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => (0..t).map(|i| f(i, &mut scratch)).collect(),
+            Err(_) => {
+                let mut scratch = Scratch::new();
+                (0..t).map(|i| f(i, &mut scratch)).collect()
+            }
+        });
+    }
     // A few batches per thread balance uneven frames; each batch reuses its buffers.
     let per = t.div_ceil(n * 4).max(1);
     let batches: Vec<Range<usize>> = (0..t).step_by(per).map(|s| s..(s + per).min(t)).collect();
