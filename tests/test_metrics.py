@@ -437,6 +437,17 @@ def test_non_integer_radius_is_off_centre_like_the_reference(pair, r):
     assert same(metrics.boundary_f(gt, pred, r, void), ref_f_measure(pred, gt, void, r))
 
 
+@pytest.mark.parametrize("bound_th", [20, 32, 33.5, 45, 0.2])
+def test_wide_disks(bound_th):
+    # Radii of 32 and more make the disk wider than one 64-bit probe.
+    for seed in range(3):
+        gt = _blobs(150, 260, seed, n=2)
+        pred = _shift(_blobs(150, 260, seed + 10, n=2), 3, -20)
+        j, f = metrics.per_object(gt, pred, [1, 2], bound_th=bound_th)
+        ej, ef = ref_per_object(gt, pred, [1, 2], bound_th=bound_th)
+        assert same(j, ej) and same(f, ef)
+
+
 # --- errors -------------------------------------------------------------------------------
 
 

@@ -1023,6 +1023,26 @@ mod tests {
     }
 
     #[test]
+    fn wide_disks_match_dense_reference() {
+        // Radii >= 32 make spans wider than one 64-bit probe.
+        let mut rng = Rng(31337);
+        for _ in 0..12 {
+            let (h, w) = (20 + rng.below(25), 30 + rng.below(60));
+            let fg = random_mask(&mut rng, h, w);
+            let gt = random_mask(&mut rng, h, w);
+            let r = [32.0, 33.5, 40.0][rng.below(3)];
+            let disk = Disk::new(r, h, w).unwrap();
+            let (mut pf, mut pg, mut buf) = (Vec::new(), Vec::new(), Vec::new());
+            mask_boundary_points(&fg, h, w, None, &mut pf).unwrap();
+            mask_boundary_points(&gt, h, w, None, &mut pg).unwrap();
+            let got = f_measure_points(&pf, &pg, &disk, &mut buf);
+            let fb: Vec<bool> = fg.iter().map(|&v| v != 0).collect();
+            let gb: Vec<bool> = gt.iter().map(|&v| v != 0).collect();
+            assert_eq!(got.to_bits(), naive_f(&fb, &gb, h, w, r).to_bits(), "{h}x{w} r={r}");
+        }
+    }
+
+    #[test]
     fn void_pixels_are_background_for_boundaries() {
         let mut rng = Rng(777);
         for _ in 0..100 {
