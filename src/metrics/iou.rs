@@ -83,8 +83,9 @@ pub fn jaccard(gt: &[u8], pred: &[u8], void: Option<&[u8]>) -> Result<f64> {
     Ok(jaccard_from_counts(inter, union))
 }
 
-/// Pixels per block of the label counting loop: all-0 blocks are skipped whole.
-const BLOCK: usize = 1024;
+/// Pixels per block of the label counting loop: all-0 blocks are skipped whole (128
+/// executed the fewest instructions on an OSVOS 480p frame: 64 and 256 +3%, 1024 +23%).
+const BLOCK: usize = 128;
 
 /// Per-slot pixel counts `[in gt, in pred, in both]` for label maps: `lut[label]` is the
 /// slot (0 collects every label that is not an object). Void pixels are not counted.
@@ -112,7 +113,7 @@ pub(crate) fn count_labels<T: Label>(
         let (g, p) = (&gt[start..end], &pred[start..end]);
         let v = void.map(|v| &v[start..end]);
         start = end;
-        if !zero_is_object && !T::any_nonzero(g) && !T::any_nonzero(p) {
+        if !zero_is_object && !any_nonzero_block(g) && !any_nonzero_block(p) {
             continue;
         }
         match v {
@@ -122,6 +123,15 @@ pub(crate) fn count_labels<T: Label>(
         }
     }
     runs.flush();
+}
+
+/// Is any value of `c` (at most `BLOCK` long) nonzero? Fixed-size folds for whole blocks.
+#[inline(always)]
+fn any_nonzero_block<T: Label>(c: &[T]) -> bool {
+    match <&[T; BLOCK]>::try_from(c) {
+        Ok(b) => T::any_nonzero(b),
+        Err(_) => T::any_nonzero(c),
+    }
 }
 
 /// The current run of equal (gt, pred) pairs and where it is added when it ends.
