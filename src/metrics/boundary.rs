@@ -211,18 +211,26 @@ impl Disk {
         let dy_max = rows.iter().map(|s| s.dy).max().unwrap_or(0);
         let dx_min = rows.iter().map(|s| s.dx0).min().unwrap_or(0);
         let dx_max = rows.iter().map(|s| s.dx1).max().unwrap_or(0);
-        let span_of = |dy: i64| rows.iter().find(|s| s.dy == dy);
-        let covers =
-            |a: i64| (-a..=a).all(|dy| span_of(dy).is_some_and(|s| s.dx0 <= -a && s.dx1 >= a));
-        let inner = if covers(0) {
-            let mut a = 0;
-            while a < dy_max.max(-dy_min) && covers(a + 1) {
-                a += 1;
+        // The inner square [-a, a]^2: every row |dy| <= a exists and spans [-a, a].
+        // `reach[|dy|]` = the smallest half-width over rows +-dy, and both must exist.
+        let half = dy_max.max(-dy_min).max(0) as usize;
+        let mut reach = vec![i64::MAX; half + 1];
+        let mut present = vec![0u8; half + 1];
+        for s in &rows {
+            let k = s.dy.unsigned_abs() as usize;
+            reach[k] = reach[k].min((-s.dx0).min(s.dx1));
+            present[k] += if s.dy == 0 { 2 } else { 1 };
+        }
+        let mut inner = None;
+        let mut lowest = i64::MAX;
+        for (a, (&r, &p)) in reach.iter().zip(&present).enumerate() {
+            lowest = lowest.min(if p == 2 { r } else { -1 });
+            if lowest < a as i64 {
+                break;
             }
-            Some((-a, a, -a, a))
-        } else {
-            None
-        };
+            let a = a as i64;
+            inner = Some((-a, a, -a, a));
+        }
         Ok(Disk {
             radius,
             size: n,
@@ -574,6 +582,11 @@ pub(crate) fn check_frame(len: usize, h: usize, w: usize, what: &str) -> Result<
     if h == 0 || w == 0 {
         return Err(Error::shape(format!(
             "boundary maps need at least one row and one column; got a {h}x{w} frame"
+        )));
+    }
+    if h > u32::MAX as usize || w > u32::MAX as usize {
+        return Err(Error::shape(format!(
+            "frames are limited to 2^32 - 1 rows and columns; got {h}x{w}"
         )));
     }
     match h.checked_mul(w) {
@@ -979,6 +992,35 @@ mod tests {
             }
             assert_eq!(from_spans, k, "r={r}");
         }
+    }
+
+    #[test]
+    fn inner_square_is_inside_the_disk() {
+        for &r in &[0.0, 1.0, 1.3, 2.5, 3.0, 7.837, 8.0, 9.5, 18.0, 50.0] {
+            let d = Disk::new(r, 1000, 1000).unwrap();
+            let inside = |dy: i64, dx: i64| {
+                d.rows()
+                    .iter()
+                    .any(|s| s.dy == dy && s.dx0 <= dx && dx <= s.dx1)
+            };
+            let (y0, y1, x0, x1) = d.inner.unwrap();
+            assert!(
+                (y0..=y1).all(|dy| (x0..=x1).all(|dx| inside(dy, dx))),
+                "r={r}"
+            );
+            // maximal: the next square out is not inside
+            let a = y1 + 1;
+            let grows = (-a..=a).all(|dy| (-a..=a).all(|dx| inside(dy, dx)));
+            assert!(!grows, "r={r}");
+        }
+        // integer radius 8: 5^2 + 5^2 <= 64 < 6^2 + 6^2
+        assert_eq!(
+            Disk::new(8.0, 100, 100).unwrap().inner,
+            Some((-5, 5, -5, 5))
+        );
+        // huge radii are clipped to the image and stay cheap to build
+        let d = Disk::new(1.0e6, 300, 400).unwrap();
+        assert_eq!(d.inner, Some((-299, 299, -299, 299)));
     }
 
     #[test]
