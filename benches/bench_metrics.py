@@ -19,10 +19,9 @@ import cv2
 import numpy as np
 import pytest
 from conftest import CORPUS
+from fastmask import metrics
 from PIL import Image
 from skimage.morphology import disk
-
-from fastmask import metrics
 
 # --- the two baselines ---------------------------------------------------------------------
 
