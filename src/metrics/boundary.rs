@@ -4,8 +4,8 @@
 //! full-frame boundary maps, dilates each with `cv2.dilate` and a
 //! `skimage.morphology.disk(r)` kernel (r = 8 at 480p, 18 at 1080p), and counts the
 //! boundary pixels of one map that fall inside the dilation of the other. Dilating the
-//! whole frame costs about 4 ms per object-frame at 480p although only a few thousand
-//! pixels are ever read back. Here:
+//! whole frame costs 3-4 ms per object-frame at 480p (benches/bench_metrics.py) although
+//! only a few thousand pixels are ever read back. Here:
 //!
 //! 1. one scan of the frame lists the boundary pixels ([`Point`]s, row-major) of every
 //!    label at once: a pixel is on the boundary of label k when its 2x2 block
@@ -299,8 +299,8 @@ struct RowPair<'a, T> {
     hi: usize,
 }
 
-/// `r[at..at + 4 * RUN]` is all 0 (a fixed-size fold: straight-line SIMD; a slice fold
-/// of runtime length cost 4x more instructions on 480p rows).
+/// `r[at..at + 4 * RUN]` is all 0 (a fixed-size fold, which compiles to straight-line
+/// SIMD without a remainder loop).
 #[inline(always)]
 fn wide_block_is_zero<T: Label>(r: &[T], at: usize) -> bool {
     r.get(at..at + 4 * RUN)
@@ -800,8 +800,8 @@ fn count_matched(src: &[Point], dst: &[Point], disk: &Disk, buf: &mut Vec<u64>) 
         {
             continue;
         }
-        // Both box tests run unconditionally: their outcome is data-dependent, and two
-        // cheap probes cost less than a mispredicted branch (25% faster at 480p).
+        // Both box tests run unconditionally: their outcome is data-dependent, so two
+        // cheap probes and one branch rather than two unpredictable branches.
         let inside = inner.is_some_and(|b| box_hit(win.inner, py, px, b));
         let near = box_hit(win.outer, py, px, outer);
         matched += usize::from(inside);

@@ -3,7 +3,8 @@
 //! A scan first asks whether a run of [`RUN`] pixels is uniform (an OR-of-XOR fold over
 //! 32-element arrays, which compiles to a few SIMD instructions), and only for the rare
 //! non-uniform runs finds the differing pixels with SWAR on u64 words (8 u8 or 4 u16
-//! lanes). Per-pixel code on every run made the 480p boundary scan about 8x slower.
+//! lanes). Testing every run word by word made the scan of a 480p frame holding a
+//! 200x300 rectangle 3.7x slower (165 us against 45 us of CPU time).
 //! Out-of-range reads answer "not uniform" / "every lane differs", which only sends the
 //! caller down its exact per-pixel path.
 
@@ -23,12 +24,12 @@ pub trait Lanes: Copy + Eq {
     /// Lane 0's high bit.
     const LANE0: u64;
     /// Does any `a0[i]` differ from `a1[i]`, `b0[i]` or `b1[i]`? An OR of XORs folded over
-    /// the run: one SIMD pass (20% faster than three array comparisons, 2x faster than
-    /// element-wise `==` folds for u16; measured on the 480p scan).
+    /// the run: one SIMD pass. On a full 480p frame it took 15 us against 19 us for three
+    /// array comparisons (u8), and 31 us against 44 us for an element `==` fold (u16).
     fn differ(a0: &[Self; RUN], a1: &[Self; RUN], b0: &[Self; RUN], b1: &[Self; RUN]) -> bool;
     /// `PER_WORD` values from `s[at..]` as little-endian lanes of a word.
     fn word(s: &[Self], at: usize) -> Option<u64>;
-    /// Is any value of `r` nonzero? (An OR fold: one SIMD pass; `==` folds were 5x slower.)
+    /// Is any value of `r` nonzero? (An OR fold: one SIMD pass.)
     fn any_nonzero(r: &[Self]) -> bool;
     /// Are all values of `r` equal? (An OR-of-XOR fold, like [`Lanes::differ`].)
     fn uniform(r: &[Self; RUN]) -> bool;
