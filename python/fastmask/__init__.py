@@ -27,6 +27,8 @@ from fastmask.png import (
 # --- COCO RLE (issue: coco) ----------------------------------------------------------------
 
 # --- metrics (issue: metrics) --------------------------------------------------------------
+# isort: split
+from fastmask import metrics
 
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
 
@@ -44,6 +46,7 @@ __all__ = [
     "decode_png",
     "encode_png",
     "get_max_pixels",
+    "metrics",
     "png_info",
     "read_png",
     "read_pngs",
