@@ -164,15 +164,15 @@ def requirements(
         ids = {k for k, _ in objs}
         size = None
         if protocol == "lvos":
-            frames: set[str] = set()
+            needed: set[str] = set()
             for _, o in objs:
                 fr = o.get("frame_range", {})
                 start, end, n = int(fr["start"]), int(fr["end"]), int(fr["frame_nums"])
                 for idx, t in enumerate(range(start, end, 5)):
                     if idx != 0 and idx != n - 1:
-                        frames.add(f"{t:08d}")
+                        needed.add(f"{t:08d}")
             size = _size_from(split_dir, name)
-            req.videos[name] = VideoSpec(sorted(frames, key=frame_sort_key), size, ids)
+            req.videos[name] = VideoSpec(sorted(needed, key=frame_sort_key), size, ids)
             continue
         listed = {str(f) for _, o in objs for f in o.get("frames", [])}
         if protocol == "youtube-vos":

@@ -121,10 +121,12 @@ def evaluate_lvos(
         jall = np.zeros((len(union), len(ids)))
         fall = np.zeros((len(union), len(ids)))
         if union:
-            for start, g, p in read_pairs([video.mask_path(f) for f in union], pred, threads, name):
-                j, f = davis_jf(g, p, ids, threads)
-                jall[start : start + len(g)] = j
-                fall[start : start + len(g)] = f
+            for start, gc, pc in read_pairs(
+                [video.mask_path(f) for f in union], pred, threads, name
+            ):
+                j, f = davis_jf(gc, pc, ids, threads)
+                jall[start : start + len(gc)] = j
+                fall[start : start + len(gc)] = f
         for col, oid in enumerate(ids):
             k, n, slots = plans[oid]
             j = np.zeros(max(n - 2, 0))

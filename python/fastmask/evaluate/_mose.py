@@ -124,8 +124,8 @@ def evaluate_mose(
         pred, n_missing = result_paths(res, name, frames, allow_missing)
         missing += n_missing
         js, fs = [], []
-        for _, g, p in read_pairs([video.mask_path(f) for f in frames], pred, threads, name):
-            j, f = davis_jf(g, p, ids, threads)
+        for _, gc, pc in read_pairs([video.mask_path(f) for f in frames], pred, threads, name):
+            j, f = davis_jf(gc, pc, ids, threads)
             js.append(j)
             fs.append(f)
         jall, fall = np.concatenate(js), np.concatenate(fs)
@@ -233,14 +233,16 @@ def evaluate_mosev2(
         pred_paths, _ = result_paths(res, name, frames, allow_missing=False)
         size = (int(entry["height"]), int(entry["width"])) if entry.get("height") else None
         per: dict[int, list[np.ndarray]] = {k: [] for k in ids}
-        for _, g, p in read_pairs([video.mask_path(f) for f in frames], pred_paths, threads, name):
-            if size is not None and g.shape[1:] != size:
+        for _, gc, pc in read_pairs(
+            [video.mask_path(f) for f in frames], pred_paths, threads, name
+        ):
+            if size is not None and gc.shape[1:] != size:
                 raise EvaluationError(
-                    f"{video.mask_dir}: frames are {g.shape[2]}x{g.shape[1]}, meta.json says "
+                    f"{video.mask_dir}: frames are {gc.shape[2]}x{gc.shape[1]}, meta.json says "
                     f"{size[1]}x{size[0]}"
                 )
             for oid in ids:
-                gk, pk = g == oid, p == oid
+                gk, pk = gc == oid, pc == oid
                 j, empty = smoothed_jaccard(gk, pk)
                 f_plain, f_dot = mosev2_boundary(gk, pk, threads=threads)
                 per[oid].append(np.stack([j, f_dot, f_plain, empty.astype(np.float64)]))

@@ -104,8 +104,10 @@ def evaluate_youtube_vos(
         missing += n_missing
         ids = sorted(firsts)
         js, fs = [], []
-        for _, g, p in read_pairs([video.mask_path(f) for f in frames], pred_paths, threads, name):
-            j, f = davis_jf(g, p, ids, threads)
+        for _, gc, pc in read_pairs(
+            [video.mask_path(f) for f in frames], pred_paths, threads, name
+        ):
+            j, f = davis_jf(gc, pc, ids, threads)
             js.append(j)
             fs.append(f)
         jall, fall = np.concatenate(js), np.concatenate(fs)
