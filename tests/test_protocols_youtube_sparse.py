@@ -63,6 +63,9 @@ def test_youtube_vos_equals_reference(tmp_path: Path) -> None:
         rtol=0,
         atol=1e-12,
     )
+    cols = ev.per_object()
+    assert cols["name"] == [o.name for o in ev.objects] and len(cols["category"]) == len(want)
+    assert ev.n_sequences == len(stacks) and "Overall" in ev.report()
     text = ev.files()["global_results.csv"]
     assert text.splitlines()[0] == "Overall,J_seen,F_seen,J_unseen,F_unseen"
     # seen categories may come from another split's meta.json

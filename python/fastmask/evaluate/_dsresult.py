@@ -47,7 +47,7 @@ class DatasetEvaluation:
     - ``per_object()``: column dict (``pandas.DataFrame(ev.per_object())``);
     - ``files()`` / ``write(folder)``: the files the protocol's tool writes;
     - ``missing``: result frames that were absent and scored as empty (``allow_missing``);
-    - ``timings``: ``{"total": seconds}``.
+    - ``timings``: ``{"total": seconds}``; ``n_sequences``, ``n_frames``: what was scored.
     """
 
     def __init__(
@@ -68,6 +68,9 @@ class DatasetEvaluation:
         self.options = options or {}
         self.missing = missing
         self.timings = {"total": seconds}
+        #: videos with at least one scored object, and distinct (video, frame) pairs scored
+        self.n_sequences = len({o.sequence for o in objects})
+        self.n_frames = len({(o.sequence, f) for o in objects for f in o.frames})
 
     def __repr__(self) -> str:
         head = ", ".join(f"{k}={v:.3f}" for k, v in list(self.global_scores.items())[:4])
