@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import fastmask
 import numpy as np
 import pytest
 from dsref import gen, ref
@@ -125,4 +126,7 @@ def test_sparse_ignores_extra_frames_and_names_rotation(tmp_path: Path) -> None:
     rotated = np.ascontiguousarray(lab[2].T)
     Image.fromarray(rotated, "P").save(res / vid / f"{ann[2]}.png")
     with pytest.raises(EvaluationError, match="rotated"):
+        evaluate_dataset(tmp_path, res, "sparse")
+    (res / vid / f"{ann[2]}.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with pytest.raises(fastmask.PngError, match=f"{ann[2]}.png"):
         evaluate_dataset(tmp_path, res, "sparse")
