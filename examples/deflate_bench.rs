@@ -114,7 +114,7 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn report(label: &str, masks: &[Mask]) {
-    let reps = 5;
+    let reps = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     let (mut t_ours, mut t_l1, mut t_rle, mut t_adler, mut bytes) = (0.0, 0.0, 0.0, 0.0, 0usize);
     let (mut r_z6, mut r_py6, mut r_pil6) = (Vec::new(), Vec::new(), Vec::new());
     let (mut sum_ours, mut sum_z6, mut sum_py6, mut sum_rle, mut sum_pil_rle) = (0, 0, 0, 0, 0);

@@ -48,6 +48,16 @@ fn prefix8(a: &[u8], b: &[u8]) -> usize {
     n
 }
 
+fn env_m() -> usize {
+    static M: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *M.get_or_init(|| env("HM", 0))
+}
+
+fn hash4(x: &[u8]) -> usize {
+    let v = u32::from_le_bytes([x[0], x[1], x[2], x[3]]);
+    (v.wrapping_mul(0x9E37_79B1) >> 20) as usize
+}
+
 #[inline(always)]
 fn load64(x: &[u8]) -> u64 {
     let mut w = [0u8; 8];
@@ -73,6 +83,9 @@ pub(super) struct Parser<'a> {
     /// and rows longer than the 32 KiB window are out of reach).
     up: usize,
     t: Tuning,
+    /// Last symbol start with a given 4-byte hash (+1; 0 = none).
+    hash: Vec<u32>,
+    hash_below: usize,
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -108,7 +121,8 @@ impl<'a> Parser<'a> {
             min_far: env("MINFAR", 4),
             lazy_below: env("LB", 258),
         };
-        Parser { raw, pos: 0, up, t }
+        let hash_below = env("HB", 0);
+        Parser { raw, pos: 0, up, t, hash: vec![0; if hash_below > 0 { 1 << 12 } else { 0 }], hash_below }
     }
 
     pub(super) fn pos(&self) -> usize {
@@ -148,6 +162,21 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+        if bl < self.hash_below && bl < lim && i + 4 <= raw.len() {
+            let h = hash4(&raw[i..i + 4]);
+            let p = self.hash[h] as usize;
+            if p > 0 && i - (p - 1) <= MAX_DIST {
+                let d = i - (p - 1);
+                let from = &raw[i - d..];
+                let need = (bl + env_m()).min(lim - 1);
+                if from[need] == cur[need] {
+                    let l = common_prefix(cur, from);
+                    if l > need && (d == 1 || l >= self.t.min_far) {
+                        (bl, bd) = (l, d);
+                    }
+                }
+            }
+        }
         if bd == 0 {
             (0, 0)
         } else {
@@ -163,6 +192,10 @@ impl<'a> Parser<'a> {
         // The evaluation of position i + 1 done by the lazy step, reused at the next position.
         let mut ahead: Option<(usize, usize)> = None;
         while i < n && syms.len() < cap {
+            if self.hash_below > 0 && i + 4 <= n {
+                let h = hash4(&raw[i..i + 4]);
+                self.hash[h] = i as u32 + 1;
+            }
             let (len, d) = ahead.take().unwrap_or_else(|| self.best_at(i, 0));
             if len == 0 {
                 syms.push(u32::from(raw[i]));
