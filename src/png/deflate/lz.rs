@@ -1,9 +1,10 @@
-//! Greedy LZ77 parse for scanlines: only a handful of candidate distances per position.
+//! Greedy-with-lazy-step LZ77 parse for scanlines over a handful of candidate distances.
 //!
 //! Masks are runs of one label, and most rows repeat the row above, so the matches worth
-//! finding are at distance 1 (run of the previous byte) and `row_len` (same column, row
-//! above). Both are checked 32 bytes at a time. Symbols are packed in a `u32`:
-//! a literal is its byte value (< 256); a match is `MATCH | (dist - 1) << 8 | (len - 3)`.
+//! finding are at distance 1 (run of the previous byte), `row_len` (same column, row above)
+//! and `row_len ± k` (the row above shifted: edges of objects move a pixel or two per row).
+//! Symbols are packed in a `u32`: a literal is its byte value (< 256); a match is
+//! `MATCH | (dist - 1) << 8 | (len - 3)`.
 
 pub(super) const MIN_MATCH: usize = 3;
 pub(super) const MAX_MATCH: usize = 258;
@@ -48,16 +49,6 @@ fn prefix8(a: &[u8], b: &[u8]) -> usize {
     n
 }
 
-fn env_m() -> usize {
-    static M: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *M.get_or_init(|| env("HM", 0))
-}
-
-fn hash4(x: &[u8]) -> usize {
-    let v = u32::from_le_bytes([x[0], x[1], x[2], x[3]]);
-    (v.wrapping_mul(0x9E37_79B1) >> 20) as usize
-}
-
 #[inline(always)]
 fn load64(x: &[u8]) -> u64 {
     let mut w = [0u8; 8];
@@ -65,27 +56,28 @@ fn load64(x: &[u8]) -> u64 {
     u64::from_le_bytes(w)
 }
 
-pub(super) struct Tuning {
-    /// Distances tried only when distance 1 and the row above both give less than `extra_below`.
-    pub extras: Vec<usize>,
-    pub extra_below: usize,
-    /// Minimum match length at distances other than 1 (their distance costs ~10 bits).
-    pub min_far: usize,
-    /// Look one position ahead when the best match is shorter than this.
-    pub lazy_below: usize,
+/// One candidate distance and what is known about it: `raw[j] == raw[j - d]` for every `j`
+/// in `start..end`, and, when `brk`, `raw[end] != raw[end - d]`. Consecutive queries (the
+/// lazy step, the next symbol) mostly fall inside the known stretch, so no byte is compared
+/// twice at the same distance while the stretch lasts.
+#[derive(Clone, Copy)]
+struct Cand {
+    d: usize,
+    start: usize,
+    end: usize,
+    brk: bool,
 }
+
+const MAX_CANDS: usize = 16;
 
 /// Parse state across blocks.
 pub(super) struct Parser<'a> {
     raw: &'a [u8],
     pos: usize,
-    /// Distance of the row above, 0 when unusable (row_len of 1 is the run distance itself,
-    /// and rows longer than the 32 KiB window are out of reach).
-    up: usize,
-    t: Tuning,
-    /// Last symbol start with a given 4-byte hash (+1; 0 = none).
-    hash: Vec<u32>,
-    hash_below: usize,
+    cands: [Cand; MAX_CANDS],
+    ncands: usize,
+    min_far: usize,
+    lazy_below: usize,
 }
 
 fn env(name: &str, default: usize) -> usize {
@@ -94,35 +86,37 @@ fn env(name: &str, default: usize) -> usize {
 
 impl<'a> Parser<'a> {
     pub(super) fn new(raw: &'a [u8], row_len: usize) -> Self {
-        let up = if row_len > 1 && row_len <= MAX_DIST { row_len } else { 0 };
         let offs: Vec<isize> = std::env::var("DX")
             .ok()
             .map(|v| v.split(',').filter(|x| !x.is_empty()).map(|x| x.parse().unwrap()).collect())
-            .unwrap_or_else(|| vec![-1, 1, -2, 2, -3, 3]);
-        let mut extras = Vec::new();
-        if up > 0 {
-            for e in offs {
-                let d = if e >= 500 {
-                    let k = (e + 500) / 1000;
-                    up as isize * k + (e - 1000 * k)
-                } else if e <= -500 {
-                    -e - 500
-                } else {
-                    up as isize + e
-                };
-                if d > 1 && d as usize <= MAX_DIST && d as usize != up && !extras.contains(&(d as usize)) {
-                    extras.push(d as usize);
+            .unwrap_or_else(|| vec![-1, 1, -2, 2, -3, 3, -4, 4, -5, 5]);
+        let none = Cand { d: 0, start: 0, end: 0, brk: false };
+        let mut cands = [none; MAX_CANDS];
+        cands[0].d = 1;
+        let mut ncands = 1;
+        // The row above: unusable when a row is one byte (that is distance 1 itself) or
+        // longer than the 32 KiB window.
+        if row_len > 1 && row_len <= MAX_DIST {
+            for e in std::iter::once(0).chain(offs) {
+                let d = row_len as isize + e;
+                if d > 1
+                    && d as usize <= MAX_DIST
+                    && ncands < MAX_CANDS
+                    && !cands[..ncands].iter().any(|c| c.d == d as usize)
+                {
+                    cands[ncands].d = d as usize;
+                    ncands += 1;
                 }
             }
         }
-        let t = Tuning {
-            extras,
-            extra_below: env("XB", 259),
+        Parser {
+            raw,
+            pos: 0,
+            cands,
+            ncands,
             min_far: env("MINFAR", 4),
             lazy_below: env("LB", 258),
-        };
-        let hash_below = env("HB", 0);
-        Parser { raw, pos: 0, up, t, hash: vec![0; if hash_below > 0 { 1 << 12 } else { 0 }], hash_below }
+        }
     }
 
     pub(super) fn pos(&self) -> usize {
@@ -133,47 +127,45 @@ impl<'a> Parser<'a> {
         self.pos >= self.raw.len()
     }
 
-    /// Longest match at `i` if longer than `beat` (else length 0), and its distance.
-    /// A candidate is compared in full only when it agrees at byte `best` (the current best
-    /// length), the one byte it must match to do better; most candidates fail there.
+    /// Longest match at `i` if longer than `beat` (else length 0), and its distance; ties go
+    /// to the earlier candidate.
     #[inline(always)]
-    fn best_at(&self, i: usize, beat: usize) -> (usize, usize) {
+    fn best_at(&mut self, i: usize, beat: usize) -> (usize, usize) {
         let raw = self.raw;
         let lim = (raw.len() - i).min(MAX_MATCH);
-        if lim <= beat || lim < MIN_MATCH || i == 0 {
+        if lim <= beat || lim < MIN_MATCH {
             return (0, 0);
         }
-        let cur = &raw[i..i + lim];
         let (mut bl, mut bd) = (beat.max(MIN_MATCH - 1), 0);
-        let up = self.up;
-        for d in [1, up].into_iter().chain(self.t.extras.iter().copied()) {
-            if d == 0 || d > i {
+        let min_far = self.min_far;
+        for c in self.cands[..self.ncands].iter_mut() {
+            let d = c.d;
+            if d > i {
                 continue;
             }
-            let from = &raw[i - d..];
-            if from[bl] != cur[bl] {
-                continue;
+            if c.start <= i && i <= c.end {
+                if c.brk && c.end - i <= bl {
+                    continue;
+                }
+            } else {
+                // Nothing known here: one byte, the one a better match must agree on, decides
+                // whether the candidate is worth a scan.
+                if raw[i + bl] != raw[i + bl - d] {
+                    continue;
+                }
+                *c = Cand { d, start: i, end: i, brk: false };
             }
-            let l = common_prefix(cur, from);
-            if l > bl && (d == 1 || l >= self.t.min_far) {
+            if !c.brk && c.end < i + lim {
+                let stop = i + lim;
+                let l = common_prefix(&raw[c.end..stop], &raw[c.end - d..]);
+                c.end += l;
+                c.brk = c.end < stop;
+            }
+            let l = (c.end - i).min(lim);
+            if l > bl && (d == 1 || l >= min_far) {
                 (bl, bd) = (l, d);
                 if l == lim {
                     break;
-                }
-            }
-        }
-        if bl < self.hash_below && bl < lim && i + 4 <= raw.len() {
-            let h = hash4(&raw[i..i + 4]);
-            let p = self.hash[h] as usize;
-            if p > 0 && i - (p - 1) <= MAX_DIST {
-                let d = i - (p - 1);
-                let from = &raw[i - d..];
-                let need = (bl + env_m()).min(lim - 1);
-                if from[need] == cur[need] {
-                    let l = common_prefix(cur, from);
-                    if l > need && (d == 1 || l >= self.t.min_far) {
-                        (bl, bd) = (l, d);
-                    }
                 }
             }
         }
@@ -192,17 +184,16 @@ impl<'a> Parser<'a> {
         // The evaluation of position i + 1 done by the lazy step, reused at the next position.
         let mut ahead: Option<(usize, usize)> = None;
         while i < n && syms.len() < cap {
-            if self.hash_below > 0 && i + 4 <= n {
-                let h = hash4(&raw[i..i + 4]);
-                self.hash[h] = i as u32 + 1;
-            }
-            let (len, d) = ahead.take().unwrap_or_else(|| self.best_at(i, 0));
+            let (len, d) = match ahead.take() {
+                Some(x) => x,
+                None => self.best_at(i, 0),
+            };
             if len == 0 {
                 syms.push(u32::from(raw[i]));
                 i += 1;
                 continue;
             }
-            if len < self.t.lazy_below && i + 1 < n {
+            if len < self.lazy_below && i + 1 < n {
                 let next = self.best_at(i + 1, len);
                 if next.0 != 0 {
                     syms.push(u32::from(raw[i]));
