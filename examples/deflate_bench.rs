@@ -50,41 +50,68 @@ fn load(path: &str) -> Vec<Mask> {
     masks
 }
 
-/// Generated 854x480 and 1920x1080 masks: a few ellipses with holes.
+/// Generated 854x480 and 1920x1080 masks (a few ellipses with holes), as 8-bit palette
+/// scanlines and as 16-bit grayscale scanlines (labels * 1000, big-endian).
 fn generated() -> Vec<Mask> {
     let mut out = Vec::new();
     for &(w, h) in &[(854usize, 480usize), (1920, 1080)] {
         for k in 0..8usize {
-            let mut raw = Vec::with_capacity(h * (w + 1));
-            for y in 0..h {
-                raw.push(0);
-                for x in 0..w {
-                    let mut v = 0u8;
-                    for o in 0..3 + k % 3 {
-                        let cx = (w * (o + 1) / 5 + 13 * k) as f64;
-                        let cy = (h * (o + 2) / 7 + 7 * k) as f64;
-                        let (rx, ry) = (w as f64 / 9.0, h as f64 / 6.0);
-                        let dx = (x as f64 - cx) / rx;
-                        let dy = (y as f64 - cy) / ry;
-                        let r = dx * dx + dy * dy;
-                        if r < 1.0 && r > 0.1 {
-                            v = o as u8 + 1;
-                        }
+            let label = |x: usize, y: usize| {
+                let mut v = 0u8;
+                for o in 0..3 + k % 3 {
+                    let cx = (w * (o + 1) / 5 + 13 * k) as f64;
+                    let cy = (h * (o + 2) / 7 + 7 * k) as f64;
+                    let (rx, ry) = (w as f64 / 9.0, h as f64 / 6.0);
+                    let dx = (x as f64 - cx) / rx;
+                    let dy = (y as f64 - cy) / ry;
+                    let r = dx * dx + dy * dy;
+                    if r < 1.0 && r > 0.1 {
+                        v = o as u8 + 1;
                     }
-                    raw.push(v);
+                }
+                v
+            };
+            let (mut raw8, mut raw16) = (Vec::new(), Vec::new());
+            for y in 0..h {
+                raw8.push(0);
+                raw16.push(0);
+                for x in 0..w {
+                    let v = label(x, y);
+                    raw8.push(v);
+                    raw16.extend_from_slice(&(u16::from(v) * 1000).to_be_bytes());
                 }
             }
-            out.push(Mask {
-                name: format!("gen {w}x{h} #{k}"),
-                row_len: w + 1,
-                raw,
-                py6: 0,
-                pil6: 0,
-                pil_rle: 0,
-            });
+            for (bits, row_len, raw) in [(8, w + 1, raw8), (16, 2 * w + 1, raw16)] {
+                out.push(Mask {
+                    name: format!("generated {w}x{h} #{k} {bits}-bit"),
+                    row_len,
+                    raw,
+                    py6: 0,
+                    pil6: 0,
+                    pil_rle: 0,
+                });
+            }
         }
     }
     out
+}
+
+/// Worst case for the parser: 854x480 rows of xorshift noise (every position a literal).
+fn noise() -> Vec<Mask> {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    (0..4)
+        .map(|k| {
+            let raw = (0..480 * 855)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 32) as u8
+                })
+                .collect();
+            Mask { name: format!("noise #{k}"), row_len: 855, raw, py6: 0, pil6: 0, pil_rle: 0 }
+        })
+        .collect()
 }
 
 fn zlib_rs(raw: &[u8], level: i32, strategy: zlib_rs::Strategy) -> usize {
@@ -96,56 +123,67 @@ fn zlib_rs(raw: &[u8], level: i32, strategy: zlib_rs::Strategy) -> usize {
     z.len()
 }
 
-/// Best of `reps` timings of `f`, in seconds.
-fn time(reps: usize, mut f: impl FnMut() -> usize) -> (f64, usize) {
-    let mut best = f64::INFINITY;
-    let mut r = 0;
-    for _ in 0..reps {
-        let t = Instant::now();
-        r = std::hint::black_box(f());
-        best = best.min(t.elapsed().as_secs_f64());
-    }
-    (best, r)
-}
-
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }
 
+/// Seconds per implementation, summed over masks. Each mask's time is its best of `reps`
+/// passes; a pass runs every implementation on every mask once, with the mask's scanlines
+/// just read (in cache, as they are when an encoder has just produced them), but without
+/// repeating the same input back to back (which would train the branch predictor on it).
+fn time_all(masks: &[Mask], reps: usize, fs: &[&dyn Fn(&Mask) -> usize]) -> Vec<f64> {
+    let mut best = vec![vec![f64::INFINITY; masks.len()]; fs.len()];
+    for _ in 0..reps {
+        for (k, m) in masks.iter().enumerate() {
+            for (f, b) in fs.iter().zip(best.iter_mut()) {
+                std::hint::black_box(m.raw.iter().fold(0u8, |a, &x| a ^ x));
+                let t = Instant::now();
+                std::hint::black_box(f(std::hint::black_box(m)));
+                b[k] = b[k].min(t.elapsed().as_secs_f64());
+            }
+        }
+    }
+    best.iter().map(|b| b.iter().sum()).collect()
+}
+
 fn report(label: &str, masks: &[Mask]) {
-    let reps = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
-    let (mut t_ours, mut t_l1, mut t_rle, mut t_adler, mut bytes) = (0.0, 0.0, 0.0, 0.0, 0usize);
+    let reps = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let bytes: usize = masks.iter().map(|m| m.raw.len()).sum();
+    let ours = |m: &Mask| compress_rows(&m.raw, m.row_len).expect("compress").len();
+    let l1 = |m: &Mask| zlib_rs(&m.raw, 1, zlib_rs::Strategy::Default);
+    let rle = |m: &Mask| zlib_rs(&m.raw, 6, zlib_rs::Strategy::Rle);
+    let adler = |m: &Mask| zlib_rs::adler32::adler32(1, &m.raw) as usize;
+    let t = if reps == 0 {
+        vec![f64::NAN; 4]
+    } else {
+        time_all(masks, reps, &[&ours, &l1, &rle, &adler])
+    };
+    let (t_ours, t_l1, t_rle, t_adler) = (t[0], t[1], t[2], t[3]);
+
     let (mut r_z6, mut r_py6, mut r_pil6) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut sum_ours, mut sum_z6, mut sum_py6, mut sum_rle, mut sum_pil_rle) = (0, 0, 0, 0, 0);
+    let (mut sum_ours, mut sum_z6, mut sum_py6, mut sum_l1, mut sum_rle, mut sum_pil_rle) =
+        (0, 0, 0, 0, 0, 0);
     let mut worst: Vec<(f64, String, usize, usize)> = Vec::new();
     for m in masks {
-        let (t, z) = time(reps, || {
-            let z = compress_rows(&m.raw, m.row_len).expect("compress");
-            z.len()
-        });
-        let ours = compress_rows(&m.raw, m.row_len).expect("compress");
-        assert_eq!(inflate(&ours, m.raw.len()), m.raw, "round trip {}", m.name);
-        t_ours += t;
-        t_adler += time(reps, || zlib_rs::adler32::adler32(1, &m.raw) as usize).0;
-        bytes += m.raw.len();
-        let (t1, _) = time(reps, || zlib_rs(&m.raw, 1, zlib_rs::Strategy::Default));
-        t_l1 += t1;
-        let (tr, zr) = time(reps, || zlib_rs(&m.raw, 6, zlib_rs::Strategy::Rle));
-        t_rle += tr;
+        let z = compress_rows(&m.raw, m.row_len).expect("compress");
+        assert_eq!(inflate(&z, m.raw.len()), m.raw, "round trip {}", m.name);
+        let z = z.len();
         let z6 = zlib_rs(&m.raw, 6, zlib_rs::Strategy::Default);
         sum_ours += z;
         sum_z6 += z6;
-        sum_rle += zr;
+        sum_l1 += zlib_rs(&m.raw, 1, zlib_rs::Strategy::Default);
+        sum_rle += zlib_rs(&m.raw, 6, zlib_rs::Strategy::Rle);
         sum_py6 += m.py6;
         sum_pil_rle += m.pil_rle;
         r_z6.push(z as f64 / z6 as f64);
+        let mut base = z6;
         if m.py6 > 0 {
             r_py6.push(z as f64 / m.py6 as f64);
             // Pillow's IDAT holds the zlib stream, so compare like with like.
             r_pil6.push(z as f64 / m.pil6 as f64);
+            base = base.min(m.py6);
         }
-        let base = if m.py6 > 0 { m.py6.min(z6) } else { z6 };
         worst.push((z as f64 / base as f64, m.name.clone(), z, base));
     }
     let gbs = |t: f64| bytes as f64 / t / 1e9;
@@ -159,7 +197,7 @@ fn report(label: &str, masks: &[Mask]) {
         1e3 * t_ours / masks.len() as f64
     );
     println!(
-        "total bytes: ours {sum_ours}  zlib-rs L6 {sum_z6}  python L6 {sum_py6}  zlib-rs RLE {sum_rle}  pillow RLE {sum_pil_rle}"
+        "total bytes: ours {sum_ours}  zlib-rs L6 {sum_z6}  python L6 {sum_py6}  zlib-rs L1 {sum_l1}  zlib-rs RLE {sum_rle}  pillow RLE {sum_pil_rle}"
     );
     let larger = |v: &[f64]| v.iter().filter(|&&r| r > 1.0).count();
     let worst_of = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
@@ -189,7 +227,11 @@ fn report(label: &str, masks: &[Mask]) {
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
     if files.is_empty() {
-        report("generated", &generated());
+        let (g8, g16): (Vec<Mask>, Vec<Mask>) =
+            generated().into_iter().partition(|m| m.name.ends_with("8-bit"));
+        report("generated masks, 8-bit", &g8);
+        report("generated masks, 16-bit", &g16);
+        report("noise", &noise());
     }
     for f in &files {
         report(f, &load(f));
