@@ -45,7 +45,14 @@ fn load(path: &str) -> Vec<Mask> {
         i += f[6];
         let raw = inflate(&b[i..i + f[7]], f[2]);
         i += f[7];
-        masks.push(Mask { name, row_len: f[0], raw, py6: f[3], pil6: f[4], pil_rle: f[5] });
+        masks.push(Mask {
+            name,
+            row_len: f[0],
+            raw,
+            py6: f[3],
+            pil6: f[4],
+            pil_rle: f[5],
+        });
     }
     masks
 }
@@ -109,7 +116,14 @@ fn noise() -> Vec<Mask> {
                     (state >> 32) as u8
                 })
                 .collect();
-            Mask { name: format!("noise #{k}"), row_len: 855, raw, py6: 0, pil6: 0, pil_rle: 0 }
+            Mask {
+                name: format!("noise #{k}"),
+                row_len: 855,
+                raw,
+                py6: 0,
+                pil6: 0,
+                pil_rle: 0,
+            }
         })
         .collect()
 }
@@ -148,7 +162,10 @@ fn time_all(masks: &[Mask], reps: usize, fs: &[&dyn Fn(&Mask) -> usize]) -> Vec<
 }
 
 fn report(label: &str, masks: &[Mask]) {
-    let reps = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let reps = std::env::var("REPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let bytes: usize = masks.iter().map(|m| m.raw.len()).sum();
     let ours = |m: &Mask| compress_rows(&m.raw, m.row_len).expect("compress").len();
     let l1 = |m: &Mask| zlib_rs(&m.raw, 1, zlib_rs::Strategy::Default);
@@ -187,7 +204,11 @@ fn report(label: &str, masks: &[Mask]) {
         worst.push((z as f64 / base as f64, m.name.clone(), z, base));
     }
     let gbs = |t: f64| bytes as f64 / t / 1e9;
-    println!("== {label}: {} masks, {:.1} MB of scanlines", masks.len(), bytes as f64 / 1e6);
+    println!(
+        "== {label}: {} masks, {:.1} MB of scanlines",
+        masks.len(),
+        bytes as f64 / 1e6
+    );
     println!(
         "throughput GB/s: ours {:.2}  zlib-rs L1 {:.2}  zlib-rs Z_RLE {:.2}  Adler-32 alone {:.1}  (ours {:.3} ms/mask)",
         gbs(t_ours),
@@ -227,8 +248,9 @@ fn report(label: &str, masks: &[Mask]) {
 fn main() {
     let files: Vec<String> = std::env::args().skip(1).collect();
     if files.is_empty() {
-        let (g8, g16): (Vec<Mask>, Vec<Mask>) =
-            generated().into_iter().partition(|m| m.name.ends_with("8-bit"));
+        let (g8, g16): (Vec<Mask>, Vec<Mask>) = generated()
+            .into_iter()
+            .partition(|m| m.name.ends_with("8-bit"));
         report("generated masks, 8-bit", &g8);
         report("generated masks, 16-bit", &g16);
         report("noise", &noise());

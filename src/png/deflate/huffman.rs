@@ -36,7 +36,8 @@ pub(super) fn code_lengths(freqs: &[u32], limit: u32, lens: &mut [u8]) {
     let (mut next_leaf, mut next_inner) = (0usize, m);
     for k in m..2 * m - 1 {
         let mut pick = || {
-            let take_leaf = next_leaf < m && (next_inner >= k || weight[next_leaf] <= weight[next_inner]);
+            let take_leaf =
+                next_leaf < m && (next_inner >= k || weight[next_leaf] <= weight[next_inner]);
             if take_leaf {
                 next_leaf += 1;
                 next_leaf - 1

@@ -120,7 +120,13 @@ pub(super) struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     pub(super) fn new(raw: &'a [u8], row_len: usize) -> Self {
-        let none = Cand { d: 0, min: 0, start: 0, end: 0, brk: false };
+        let none = Cand {
+            d: 0,
+            min: 0,
+            start: 0,
+            end: 0,
+            brk: false,
+        };
         let mut cands = [none; MAX_CANDS];
         let mut ncands = 0;
         let mut add = |d: usize, min: usize| {
@@ -136,11 +142,22 @@ impl<'a> Parser<'a> {
         }
         // Past the 32 KiB window, the row above is out of reach.
         if row_len <= MAX_DIST {
-            for d in [row_len, row_len - 1, row_len + 1, row_len.saturating_sub(2), row_len + 2] {
+            for d in [
+                row_len,
+                row_len - 1,
+                row_len + 1,
+                row_len.saturating_sub(2),
+                row_len + 2,
+            ] {
                 add(d, far_min_match(d));
             }
         }
-        Parser { raw, pos: 0, cands, ncands }
+        Parser {
+            raw,
+            pos: 0,
+            cands,
+            ncands,
+        }
     }
 
     pub(super) fn pos(&self) -> usize {
@@ -176,7 +193,12 @@ impl<'a> Parser<'a> {
                 if raw[i + bl] != raw[i + bl - d] {
                     continue;
                 }
-                *c = Cand { start: i, end: i, brk: false, ..*c };
+                *c = Cand {
+                    start: i,
+                    end: i,
+                    brk: false,
+                    ..*c
+                };
             }
             if !c.brk && c.end < i + lim {
                 let stop = i + lim;

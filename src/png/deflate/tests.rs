@@ -17,7 +17,11 @@ fn check(raw: &[u8], row_len: usize) -> Vec<u8> {
     let z = compress_rows(raw, row_len).expect("valid rows");
     assert_eq!(&z[..2], &[0x78, 0x01], "zlib header");
     let back = inflate(&z, raw.len()).expect("inflate accepts the stream");
-    assert!(back == raw, "round trip differs (len {}, row_len {row_len})", raw.len());
+    assert!(
+        back == raw,
+        "round trip differs (len {}, row_len {row_len})",
+        raw.len()
+    );
     z
 }
 
@@ -30,7 +34,11 @@ fn level6(raw: &[u8]) -> usize {
 fn check_mask(raw: &[u8], row_len: usize, what: &str) {
     let z = check(raw, row_len);
     let l6 = level6(raw);
-    assert!(z.len() <= l6, "{what}: {} bytes, zlib-rs level 6 {l6}", z.len());
+    assert!(
+        z.len() <= l6,
+        "{what}: {} bytes, zlib-rs level 6 {l6}",
+        z.len()
+    );
 }
 
 /// xorshift64: a small deterministic generator for test data.
@@ -78,7 +86,10 @@ fn blobs(y: usize, x: usize, w: usize, h: usize, k: usize) -> u8 {
     for o in 0..k {
         let cx = (w * (o + 1) / (k + 1)) as f64;
         let cy = (h * (o + 1) / (k + 2)) as f64 + 3.0 * o as f64;
-        let (dx, dy) = ((x as f64 - cx) / (w as f64 / 7.0), (y as f64 - cy) / (h as f64 / 5.0));
+        let (dx, dy) = (
+            (x as f64 - cx) / (w as f64 / 7.0),
+            (y as f64 - cy) / (h as f64 / 5.0),
+        );
         let r = dx * dx + dy * dy;
         if r < 1.0 && r > 0.15 {
             v = o as u8 + 1;
@@ -166,15 +177,24 @@ fn synthetic_masks() {
             ("horizontal stripes", rows8(h, w, |y, _| (y / 7 % 2) as u8)),
             ("vertical stripes", rows8(h, w, |_, x| (x / 5 % 3) as u8)),
             ("checkerboard 1", rows8(h, w, |y, x| ((x + y) % 2) as u8)),
-            ("one pixel", rows8(h, w, |y, x| u8::from(y == h / 2 && x == w / 2) * 200)),
+            (
+                "one pixel",
+                rows8(h, w, |y, x| u8::from(y == h / 2 && x == w / 2) * 200),
+            ),
         ];
         // ...and periodic patterns that zlib codes with in-row distances this compressor does
         // not try (8x8 checkerboards come out ~2x larger than level 6), or where its
         // row-distance minimum costs a few percent (scattered single pixels: up to 1.09x).
         let patterns: Vec<(&str, Vec<u8>)> = vec![
             ("diagonal", rows8(h, w, |y, x| ((x + 2 * y) / 9 % 2) as u8)),
-            ("checkerboard 8", rows8(h, w, |y, x| ((x / 8 + y / 8) % 2) as u8)),
-            ("single pixels", rows8(h, w, |y, x| u8::from((x * 7 + y * 13) % 997 == 0))),
+            (
+                "checkerboard 8",
+                rows8(h, w, |y, x| ((x / 8 + y / 8) % 2) as u8),
+            ),
+            (
+                "single pixels",
+                rows8(h, w, |y, x| u8::from((x * 7 + y * 13) % 997 == 0)),
+            ),
             ("labels by column", rows8(h, w, |_, x| (x % 256) as u8)),
         ];
         for (what, raw) in masks {
@@ -206,8 +226,14 @@ fn thin_shapes() {
 fn sixteen_bit_masks() {
     for &(w, h) in &[(854usize, 480usize), (1920, 200), (33, 20)] {
         let masks: Vec<(&str, Vec<u8>)> = vec![
-            ("blobs * 1000", rows16(h, w, |y, x| u16::from(blobs(y, x, w, h, 5)) * 1000)),
-            ("blobs", rows16(h, w, |y, x| u16::from(blobs(y, x, w, h, 5)))),
+            (
+                "blobs * 1000",
+                rows16(h, w, |y, x| u16::from(blobs(y, x, w, h, 5)) * 1000),
+            ),
+            (
+                "blobs",
+                rows16(h, w, |y, x| u16::from(blobs(y, x, w, h, 5))),
+            ),
         ];
         for (what, raw) in masks {
             if w >= 854 {
@@ -247,7 +273,11 @@ fn random_bytes_fall_back_to_stored_blocks() {
         // zlib header and Adler-32, and per stored block (at most one per BLOCK_SYMS literals)
         // 5 bytes of header; the first may need a byte to reach a byte boundary.
         let bound = n + 6 + 5 * n.div_ceil(BLOCK_SYMS).max(1) + 1;
-        assert!(z.len() <= bound, "{n} random bytes took {} > {bound}", z.len());
+        assert!(
+            z.len() <= bound,
+            "{n} random bytes took {} > {bound}",
+            z.len()
+        );
     }
 }
 
@@ -304,7 +334,11 @@ fn fuzz_round_trip() {
                     // Copy from one row up, shifted by -3..=3 bytes (overlapping copies too).
                     let d = (row_len as isize + rng.below(7) as isize - 3).max(1) as usize;
                     for _ in 0..len {
-                        let b = if raw.len() >= d { raw[raw.len() - d] } else { 0 };
+                        let b = if raw.len() >= d {
+                            raw[raw.len() - d]
+                        } else {
+                            0
+                        };
                         raw.push(b);
                     }
                 }
@@ -321,3 +355,134 @@ fn fuzz_round_trip() {
     }
 }
 
+/// The first channel of an 8-bit, non-interlaced PNG as filter-0 scanlines (`None` for other
+/// kinds of PNG). A minimal reader for this test only: the corpus masks are palette or
+/// grayscale, 8-bit, with any of the five row filters.
+fn png_label_rows(png: &[u8]) -> Option<(Vec<u8>, usize)> {
+    let body = png.strip_prefix(b"\x89PNG\r\n\x1a\n")?;
+    let (mut w, mut h, mut channels) = (0usize, 0usize, 0usize);
+    let mut idat = Vec::new();
+    let mut rest = body;
+    while rest.len() >= 12 {
+        let len = u32::from_be_bytes(rest[..4].try_into().ok()?) as usize;
+        let kind = &rest[4..8];
+        let data = rest.get(8..8 + len)?;
+        match kind {
+            b"IHDR" => {
+                w = u32::from_be_bytes(data[..4].try_into().ok()?) as usize;
+                h = u32::from_be_bytes(data[4..8].try_into().ok()?) as usize;
+                let (depth, color, interlace) = (data[8], data[9], data[12]);
+                channels = match color {
+                    0 | 3 => 1,
+                    4 => 2,
+                    2 => 3,
+                    6 => 4,
+                    _ => return None,
+                };
+                if depth != 8 || interlace != 0 {
+                    return None;
+                }
+            }
+            b"IDAT" => idat.extend_from_slice(data),
+            b"IEND" => break,
+            _ => {}
+        }
+        rest = &rest[12 + len..];
+    }
+    let stride = w * channels;
+    let mut filtered = vec![0u8; h * (stride + 1) + 1];
+    let (got, rc) =
+        zlib_rs::decompress_slice(&mut filtered, &idat, zlib_rs::InflateConfig::default());
+    if rc != zlib_rs::ReturnCode::Ok || got.len() != h * (stride + 1) {
+        return None;
+    }
+    // Undo the row filters (PNG spec section 9), then keep channel 0 behind a 0 filter byte.
+    let bpp = channels;
+    let mut prev = vec![0u8; stride];
+    let mut out = Vec::with_capacity(h * (w + 1));
+    for row in filtered[..h * (stride + 1)].chunks_exact(stride + 1) {
+        let mut cur = row[1..].to_vec();
+        for x in 0..stride {
+            let a = if x >= bpp { cur[x - bpp] } else { 0 };
+            let b = prev[x];
+            let c = if x >= bpp { prev[x - bpp] } else { 0 };
+            let pred = match row[0] {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+                4 => {
+                    let p = i16::from(a) + i16::from(b) - i16::from(c);
+                    let (pa, pb, pc) = (
+                        (p - i16::from(a)).abs(),
+                        (p - i16::from(b)).abs(),
+                        (p - i16::from(c)).abs(),
+                    );
+                    if pa <= pb && pa <= pc {
+                        a
+                    } else if pb <= pc {
+                        b
+                    } else {
+                        c
+                    }
+                }
+                _ => return None,
+            };
+            cur[x] = cur[x].wrapping_add(pred);
+        }
+        out.push(0);
+        out.extend(cur.iter().step_by(channels));
+        prev = cur;
+    }
+    Some((out, w + 1))
+}
+
+/// Real masks (skipped where `../shared/corpus` is absent): every `stride`-th mask of the two
+/// DAVIS sets round-trips and is no larger than zlib-rs level 6 of the same scanlines.
+fn corpus_masks(stride: usize) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    let mut paths = Vec::new();
+    for set in ["davis2017-osvos", "davis2016/Annotations/480p"] {
+        let Ok(seqs) = std::fs::read_dir(root.join(set)) else {
+            continue;
+        };
+        for seq in seqs.flatten() {
+            for f in std::fs::read_dir(seq.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if f.path().extension().is_some_and(|e| e == "png") {
+                    paths.push(f.path());
+                }
+            }
+        }
+    }
+    paths.sort();
+    let mut checked = 0;
+    for p in paths.iter().step_by(stride) {
+        let png = std::fs::read(p).expect("read corpus file");
+        let (raw, row_len) = png_label_rows(&png).expect("8-bit corpus mask");
+        check_mask(&raw, row_len, &p.display().to_string());
+        checked += 1;
+    }
+    if !paths.is_empty() {
+        assert!(
+            checked * stride >= paths.len(),
+            "{checked} of {} masks",
+            paths.len()
+        );
+    }
+}
+
+#[test]
+fn corpus_sample() {
+    corpus_masks(97);
+}
+
+/// All 5454 masks; slow in a debug build: `cargo test --release -- --ignored corpus_all`.
+#[test]
+#[ignore]
+fn corpus_all() {
+    corpus_masks(1);
+}
