@@ -36,7 +36,9 @@ pub fn compress_rows(raw: &[u8], row_len: usize) -> Result<Vec<u8>> {
 /// Compress `raw` with zlib-rs at `level` (0..=9), default strategy.
 pub fn compress_level(raw: &[u8], level: i32) -> Result<Vec<u8>> {
     if !(0..=9).contains(&level) {
-        return Err(Error::param(format!("zlib level must be 0..9, got {level}")));
+        return Err(Error::param(format!(
+            "zlib level must be 0..9, got {level}"
+        )));
     }
     let mut out = vec![0u8; zlib_rs::compress_bound(raw.len())];
     let config = zlib_rs::DeflateConfig::new(level);
@@ -86,7 +88,11 @@ const LEN_CODE: [u8; 256] = {
     let mut code = 0;
     while code < 29 {
         let mut l = LEN_BASE[code] as usize;
-        let end = if code == 28 { 259 } else { LEN_BASE[code + 1] as usize };
+        let end = if code == 28 {
+            259
+        } else {
+            LEN_BASE[code + 1] as usize
+        };
         while l < end {
             t[l - 3] = code as u8;
             l += 1;
@@ -108,26 +114,29 @@ fn dist_code(d: u32) -> (usize, u32) {
 }
 
 /// Code-length alphabet order of RFC 1951 section 3.2.7.
-const CL_ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+const CL_ORDER: [usize; 19] = [
+    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+];
 
-/// Per-block scratch, reused across blocks.
+/// Per-block scratch, reused across blocks. Literal/length arrays cover all 288 symbols of the
+/// fixed code (286 and 287 never occur, but their lengths shape the canonical fixed codes).
 struct Tables {
-    lit_freq: [u32; 286],
+    lit_freq: [u32; 288],
     dist_freq: [u32; 30],
-    lit_len: [u8; 286],
+    lit_len: [u8; 288],
     dist_len: [u8; 30],
-    lit_code: [u16; 286],
+    lit_code: [u16; 288],
     dist_code: [u16; 30],
 }
 
 impl Tables {
     fn new() -> Self {
         Tables {
-            lit_freq: [0; 286],
+            lit_freq: [0; 288],
             dist_freq: [0; 30],
-            lit_len: [0; 286],
+            lit_len: [0; 288],
             dist_len: [0; 30],
-            lit_code: [0; 286],
+            lit_code: [0; 288],
             dist_code: [0; 30],
         }
     }
@@ -160,9 +169,10 @@ fn write_block(w: &mut BitWriter, syms: &[u32], input: &[u8], last: bool, t: &mu
     }
     t.lit_freq[256] = 1;
 
-    huffman::code_lengths(&t.lit_freq, 15, &mut t.lit_len);
+    huffman::code_lengths(&t.lit_freq[..286], 15, &mut t.lit_len[..286]);
+    t.lit_len[286..].fill(0);
     huffman::code_lengths(&t.dist_freq, 15, &mut t.dist_len);
-    let hlit = 257.max(t.lit_len.iter().rposition(|&l| l > 0).unwrap_or(0) + 1);
+    let hlit = 257.max(t.lit_len[..286].iter().rposition(|&l| l > 0).unwrap_or(0) + 1);
     let hdist = 1.max(t.dist_len.iter().rposition(|&l| l > 0).unwrap_or(0) + 1);
 
     // Run-length code the code lengths (symbols 16/17/18, section 3.2.7).
@@ -179,7 +189,10 @@ fn write_block(w: &mut BitWriter, syms: &[u32], input: &[u8], last: bool, t: &mu
     let hclen = 4.max(CL_ORDER.iter().rposition(|&s| cl_len[s] > 0).unwrap_or(0) + 1);
 
     let cost = |lens: &[u8], freqs: &[u32]| -> u64 {
-        lens.iter().zip(freqs).map(|(&l, &f)| u64::from(l) * u64::from(f)).sum()
+        lens.iter()
+            .zip(freqs)
+            .map(|(&l, &f)| u64::from(l) * u64::from(f))
+            .sum()
     };
     let cl_extra: u64 = cl_syms
         .iter()
@@ -208,7 +221,8 @@ fn write_block(w: &mut BitWriter, syms: &[u32], input: &[u8], last: bool, t: &mu
         + extra_bits;
     let stored_blocks = input.len().div_ceil(65535).max(1) as u64;
     // Header bits plus padding to a byte (at most 7 more) for the first; later ones are aligned.
-    let stored_bits = 8 * (input.len() as u64 + 4 * stored_blocks) + 3 + 7 + 8 * (stored_blocks - 1);
+    let stored_bits =
+        8 * (input.len() as u64 + 4 * stored_blocks) + 3 + 7 + 8 * (stored_blocks - 1);
 
     if stored_bits < dyn_bits.min(fixed_bits) {
         write_stored(w, input, last);
