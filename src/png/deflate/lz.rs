@@ -85,7 +85,7 @@ const MAX_CANDS: usize = 7;
 /// Shortest match worth taking at distance `d` other than the run distances: twice the
 /// distance's extra bits, at most 16. The row above of an 854-wide mask (8 extra bits) costs
 /// ~10 bits of distance alone, so short matches there lose to literals and runs and break up
-/// the parse; on the corpus, raising the minimum there from 3 to 16 took the number of masks
+/// the parse; on the corpus, raising the minimum there from 4 to 16 took the number of masks
 /// larger than zlib-rs level 6 from 21 to 0. Narrow images have cheap row distances
 /// (2 extra bits at row_len 18) and keep short matches.
 fn far_min_match(d: usize) -> usize {
@@ -95,8 +95,9 @@ fn far_min_match(d: usize) -> usize {
 
 /// Whether runs are of byte pairs rather than bytes (16-bit samples whose two bytes differ):
 /// on a sample of ~500 positions, `raw[j] == raw[j - 2]` clearly more often than
-/// `raw[j] == raw[j - 1]`. Only then is distance 2 a candidate; on 8-bit masks it never wins
-/// and checking it costs ~4% of the time.
+/// `raw[j] == raw[j - 1]`. Only then is distance 2 a candidate: on the 8-bit corpus masks it
+/// only won short matches that cost more than they saved (8 masks became larger than level 6),
+/// and checking it took ~4% of the time.
 fn pairs_repeat(raw: &[u8]) -> bool {
     if raw.len() < 64 {
         return false;
