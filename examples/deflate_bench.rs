@@ -1,12 +1,18 @@
-//! Measure `compress_rows` against zlib-rs on raw mask scanlines.
+//! Measure `compress_rows` against zlib-rs on raw mask scanlines (single thread).
 //!
-//! Usage: `cargo run --release --example deflate_bench -- FILE...` where each FILE holds records
-//! of raw scanlines prepared outside the repository (see `/tmp/deflate-corpus/gen.py` in the
-//! deflate work notes): eight little-endian u32 (row_len, height, raw length, Python zlib
-//! level-6 size, Pillow default IDAT size, Pillow Z_RLE IDAT size, name length, packed length),
-//! the name, then the scanlines zlib-compressed. Prints, per file: our size against zlib level 6
-//! (median, worst, count larger) and single-thread throughput of ours, zlib-rs level 1 and
-//! zlib-rs Z_RLE. With no FILE, runs on generated masks.
+//! `cargo run --release --example deflate_bench` runs on generated 8-bit and 16-bit masks and
+//! on noise. `cargo run --release --example deflate_bench -- FILE...` runs on real masks whose
+//! filter-0 scanlines were prepared outside the repository (the corpus is not ours to copy),
+//! e.g. with Pillow, per mask `a = np.array(Image.open(p))` (first channel if 3-D), `raw` =
+//! a 0 byte before each row of `a`, then one record per mask: eight little-endian u32 (W + 1,
+//! H, len(raw), len(zlib.compress(raw, 6)), Pillow's default IDAT length, Pillow's
+//! `compress_type=3` IDAT length, len(name), len(packed)), the name, and
+//! `packed = zlib.compress(raw, 1)`.
+//!
+//! Prints per set: throughput (GB/s of scanlines) of ours, zlib-rs level 1 and zlib-rs Z_RLE
+//! (each mask's data in cache, best of REPS=3 passes over all masks, so that the branch
+//! predictor is not trained on one input); total sizes; our size against zlib level 6 (median,
+//! worst, how many larger); the five worst masks. Every stream is checked by inflating it.
 
 use std::time::Instant;
 
