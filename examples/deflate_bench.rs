@@ -152,7 +152,7 @@ fn median(v: &mut [f64]) -> f64 {
 /// passes; a pass runs every implementation on every mask once, with the mask's scanlines
 /// just read (in cache, as they are when an encoder has just produced them), but without
 /// repeating the same input back to back (which would train the branch predictor on it).
-fn time_all(masks: &[Mask], reps: usize, fs: &[&dyn Fn(&Mask) -> usize]) -> Vec<f64> {
+fn time_all(masks: &[Mask], reps: usize, fs: &[&dyn Fn(&Mask) -> usize]) -> Vec<Vec<f64>> {
     let mut best = vec![vec![f64::INFINITY; masks.len()]; fs.len()];
     for _ in 0..reps {
         for (k, m) in masks.iter().enumerate() {
@@ -164,7 +164,7 @@ fn time_all(masks: &[Mask], reps: usize, fs: &[&dyn Fn(&Mask) -> usize]) -> Vec<
             }
         }
     }
-    best.iter().map(|b| b.iter().sum()).collect()
+    best
 }
 
 fn report(label: &str, masks: &[Mask]) {
@@ -177,12 +177,18 @@ fn report(label: &str, masks: &[Mask]) {
     let l1 = |m: &Mask| zlib_rs(&m.raw, 1, zlib_rs::Strategy::Default);
     let rle = |m: &Mask| zlib_rs(&m.raw, 6, zlib_rs::Strategy::Rle);
     let adler = |m: &Mask| zlib_rs::adler32::adler32(1, &m.raw) as usize;
-    let t = if reps == 0 {
-        vec![f64::NAN; 4]
+    let per_mask = if reps == 0 {
+        vec![vec![f64::NAN; masks.len()]; 4]
     } else {
         time_all(masks, reps, &[&ours, &l1, &rle, &adler])
     };
+    let t: Vec<f64> = per_mask.iter().map(|b| b.iter().sum()).collect();
     let (t_ours, t_l1, t_rle, t_adler) = (t[0], t[1], t[2], t[3]);
+    // The masks where ours is slowest relative to zlib-rs level 1.
+    let mut slow: Vec<(f64, usize)> = (0..masks.len())
+        .map(|k| (per_mask[0][k] / per_mask[1][k], k))
+        .collect();
+    slow.sort_by(|a, b| b.0.total_cmp(&a.0));
 
     let (mut r_z6, mut r_py6, mut r_pil6) = (Vec::new(), Vec::new(), Vec::new());
     let (mut sum_ours, mut sum_z6, mut sum_py6, mut sum_l1, mut sum_rle, mut sum_pil_rle) =
@@ -243,6 +249,16 @@ fn report(label: &str, masks: &[Mask]) {
             median(&mut r_pil6.clone()),
             worst_of(&r_pil6),
             larger(&r_pil6)
+        );
+    }
+    for &(r, k) in slow.iter().take(3).filter(|_| reps > 0) {
+        let m = &masks[k];
+        println!(
+            "  slowest vs zlib-rs L1: {:.2}x its time, {:.2} GB/s, {} ({} bytes)",
+            r,
+            m.raw.len() as f64 / per_mask[0][k] / 1e9,
+            m.name,
+            m.raw.len()
         );
     }
     worst.sort_by(|a, b| b.0.total_cmp(&a.0));

@@ -184,14 +184,30 @@ impl<'a> Parser<'a> {
             if d > i {
                 continue;
             }
+            // A match here must be longer than `bl` and at least `c.min` long: it has to
+            // agree at offset `need`.
+            let need = bl.max(c.min - 1);
+            if need >= lim {
+                continue;
+            }
             if c.start <= i && i <= c.end {
-                if c.brk && c.end - i <= bl {
+                if c.brk && c.end - i <= need {
                     continue;
                 }
             } else {
-                // Nothing known here: one byte, the one a better match must agree on, decides
-                // whether the candidate is worth a scan.
+                // Nothing known here: two bytes a useful match must agree on (where the best so
+                // far ends, and at the minimum length) decide whether it is worth a scan.
                 if raw[i + bl] != raw[i + bl - d] {
+                    continue;
+                }
+                // At row distances (minimum 16) also the 16 bytes before that: one compare that
+                // most candidates at a noisy edge fail.
+                if need >= 15 {
+                    let a = i + need - 15;
+                    if load128(&raw[a..a + 16]) != load128(&raw[a - d..a - d + 16]) {
+                        continue;
+                    }
+                } else if raw[i + need] != raw[i + need - d] {
                     continue;
                 }
                 *c = Cand {
