@@ -12,6 +12,8 @@ from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
 # --- PNG codec (issue: foundation) ---------------------------------------------------------
 
 # --- COCO RLE (issue: coco) ----------------------------------------------------------------
+# isort: split
+from fastmask import coco, rle
 
 # --- metrics (issue: metrics) --------------------------------------------------------------
 
@@ -22,4 +24,6 @@ __all__ = [
     "PngError",
     "RleError",
     "__version__",
+    "coco",
+    "rle",
 ]

@@ -41,45 +41,112 @@ struct Change<T> {
     here: T,
 }
 
-/// Pixels compared per step of the row scan: 16 bytes is one SSE register for `u8`
-/// masks; rows without any change (most of them) cost one compare per 16 pixels.
-const STEP: usize = 16;
+/// Pixels compared per step of the row scan. An OR of XORs over a fixed-size chunk
+/// compiles to a few vector instructions and the recording of changes is a separate,
+/// non-inlined function, so the scan loop keeps everything in registers: chunks without
+/// a change (almost all) cost 4 loads, 4 XORs and a test per 64 pixels. Measured on an
+/// empty 854x480 mask: 64 us per mask with a `[T; 16] != [T; 16]` compare and the
+/// recording inlined into the loop, 16 us now (the Fortran-order scan of the same bytes
+/// takes 8 us).
+const STEP: usize = 64;
+
+/// A pixel value the row scan can compare in bulk.
+pub trait Pixel:
+    Copy + PartialEq + Default + std::ops::BitXor<Output = Self> + std::ops::BitOr<Output = Self>
+{
+    /// Call `f(j)` for every `j` where `a[j] != b[j]`, in increasing order.
+    #[inline]
+    fn diffs(a: &[Self], b: &[Self], mut f: impl FnMut(usize)) {
+        for (j, (x, y)) in a.iter().zip(b).enumerate() {
+            if x != y {
+                f(j);
+            }
+        }
+    }
+}
+
+impl Pixel for u8 {
+    /// Eight pixels per 64-bit XOR; each differing byte is found by its trailing zeros.
+    #[inline]
+    fn diffs(a: &[u8], b: &[u8], mut f: impl FnMut(usize)) {
+        let wa = a.chunks_exact(8);
+        let wb = b.chunks_exact(8);
+        let (ta, tb) = (wa.remainder(), wb.remainder());
+        let mut base = 0;
+        for (x, y) in wa.zip(wb) {
+            let x = u64::from_le_bytes(x.try_into().unwrap_or([0; 8]));
+            let y = u64::from_le_bytes(y.try_into().unwrap_or([0; 8]));
+            let mut d = x ^ y;
+            while d != 0 {
+                let byte = d.trailing_zeros() / 8;
+                f(base + byte as usize);
+                d &= !(0xff << (byte * 8));
+            }
+            base += 8;
+        }
+        for (j, (x, y)) in ta.iter().zip(tb).enumerate() {
+            if x != y {
+                f(base + j);
+            }
+        }
+    }
+}
+impl Pixel for u16 {}
+impl Pixel for u32 {}
+
+/// True when two chunks hold the same values (an OR of XORs: a few vector instructions).
+#[inline(always)]
+fn same<T: Pixel>(a: &[T; STEP], b: &[T; STEP]) -> bool {
+    a.iter()
+        .zip(b)
+        .fold(T::default(), |acc, (&p, &q)| acc | (p ^ q))
+        == T::default()
+}
+
+/// Record the changes of one chunk (rare: kept out of the scan loop's registers).
+#[inline(never)]
+fn chunk_changes<T: Pixel>(
+    a: &[T],
+    b: &[T],
+    base: usize,
+    y: u32,
+    keep: &impl Fn(T, T) -> bool,
+    out: &mut Vec<Change<T>>,
+) {
+    T::diffs(a, b, |j| {
+        let (above, here) = (a[j], b[j]);
+        if keep(above, here) {
+            out.push(Change {
+                col: (base + j) as u32,
+                y,
+                above,
+                here,
+            });
+        }
+    });
+}
 
 /// Append the changes between two rows that `keep(above, here)` accepts.
-fn row_changes<T: Copy + PartialEq>(
+fn row_changes<T: Pixel>(
     prev: &[T],
     cur: &[T],
     y: u32,
     keep: &impl Fn(T, T) -> bool,
     out: &mut Vec<Change<T>>,
 ) {
-    let mut push = |col: usize, above: T, here: T| {
-        if above != here && keep(above, here) {
-            out.push(Change {
-                col: col as u32,
-                y,
-                above,
-                here,
-            });
-        }
-    };
     let p = prev.chunks_exact(STEP);
     let c = cur.chunks_exact(STEP);
     let (pt, ct) = (p.remainder(), c.remainder());
     let mut base = 0;
     for (pc, cc) in p.zip(c) {
         if let (Ok(pa), Ok(ca)) = (<&[T; STEP]>::try_from(pc), <&[T; STEP]>::try_from(cc)) {
-            if pa != ca {
-                for j in 0..STEP {
-                    push(base + j, pa[j], ca[j]);
-                }
+            if !same(pa, ca) {
+                chunk_changes(pa, ca, base, y, keep, out);
             }
         }
         base += STEP;
     }
-    for (j, (&a, &b)) in pt.iter().zip(ct).enumerate() {
-        push(base + j, a, b);
-    }
+    chunk_changes(pt, ct, base, y, keep, out);
 }
 
 /// Row bands for `threads` workers over rows `1..h` (each band compares with the row
@@ -94,7 +161,7 @@ fn bands(h: usize, threads: usize) -> Vec<Range<usize>> {
 }
 
 /// Every change between vertically adjacent pixels, in row order.
-fn scan<'a, T: Copy + PartialEq + Send + Sync>(
+fn scan<'a, T: Pixel + Send + Sync>(
     h: usize,
     len: usize,
     rows: &Rows<'a, T>,
@@ -251,7 +318,7 @@ pub fn encode_fortran(data: &[u8], h: usize, w: usize) -> Result<Vec<u32>> {
 }
 
 /// A label value: `u8`, `u16` or `u32`.
-pub trait Label: Copy + Eq + Send + Sync + std::fmt::Debug + 'static {
+pub trait Label: Pixel + Eq + Send + Sync + std::fmt::Debug + 'static {
     fn id(self) -> u64;
     /// Labels fit a dense lookup table of this size (0 = use a hash map).
     const TABLE: usize;

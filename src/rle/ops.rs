@@ -353,9 +353,10 @@ mod tests {
         assert_eq!(dense(&i), mi);
         let inter = mi.iter().filter(|&&v| v == 1).count() as f64;
         let union = mu.iter().filter(|&&v| v == 1).count() as f64;
-        let o = iou(&[a.clone()], &[b.clone()], &[false]).unwrap();
+        let (sa, sb) = (std::slice::from_ref(&a), std::slice::from_ref(&b));
+        let o = iou(sa, sb, &[false]).unwrap();
         assert_eq!(o, vec![inter / union]);
-        let o = iou(&[a.clone()], &[b], &[true]).unwrap();
+        let o = iou(sa, sb, &[true]).unwrap();
         assert_eq!(o, vec![inter / f64::from(area(&a))]);
     }
 
@@ -366,7 +367,7 @@ mod tests {
         let u = merge(&[a.clone(), a.clone()], false).unwrap();
         assert_eq!(dense(&u), dense(&a));
         assert_eq!(
-            iou(&[a.clone()], &[a.clone()], &[false]).unwrap(),
+            iou(std::slice::from_ref(&a), std::slice::from_ref(&a), &[false]).unwrap(),
             vec![1.0]
         );
         assert_eq!(to_bbox(&a), [1.0, 0.0, 1.0, 1.0]);
