@@ -210,7 +210,16 @@ polygon = st.lists(coord, min_size=6, max_size=24)
 @settings(max_examples=300, deadline=None)
 @given(st.lists(polygon, min_size=1, max_size=3), st.integers(1, 40), st.integers(1, 40))
 def test_polygons_match(polys, h, w):
-    assert coco.frPyObjects(polys, h, w) == pc.frPyObjects(polys, h, w)
+    rles = pc.frPyObjects(polys, h, w)
+    assert coco.frPyObjects(polys, h, w) == rles
+    # polygon RLEs hold zero-length runs ("02103"): the ops must still agree
+    assert coco.merge(rles) == pc.merge(rles)
+    assert coco.merge(rles, 1) == pc.merge(rles, 1)
+    np.testing.assert_array_equal(coco.area(rles), pc.area(rles))
+    np.testing.assert_array_equal(coco.toBbox(rles), pc.toBbox(rles))
+    np.testing.assert_array_equal(coco.decode(rles), pc.decode(rles))
+    crowd = [i % 2 for i in range(len(rles))]
+    np.testing.assert_array_equal(coco.iou(rles, rles, crowd), pc.iou(rles, rles, crowd))
 
 
 @settings(max_examples=150, deadline=None)
@@ -224,6 +233,18 @@ def test_polygons_on_the_grid_match(poly, h, w):
     half = [v + 0.5 for v in poly]
     for p in (poly, half):
         assert coco.frPyObjects([p], h, w) == pc.frPyObjects([p], h, w)
+
+
+far = st.floats(-3000, 3000, allow_nan=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.one_of(coord, far), min_size=6, max_size=12), st.integers(1, 30), st.integers(1, 30)
+)
+def test_far_away_polygons_match(poly, h, w):
+    # edges of up to 30000 upsampled steps: fastmask searches them instead of walking
+    assert coco.frPyObjects([poly], h, w) == pc.frPyObjects([poly], h, w)
 
 
 def test_degenerate_polygons_match():
@@ -462,3 +483,44 @@ def test_random_bytes_never_crash(s, h, w):
     # accepted: a valid RLE that round trips through pycocotools' decoder
     assert m.shape == (h, w) and np.array_equal(m, pc.decode(r))
     assert coco.area(r) == pc.area(r) and coco.encode(m) == pc.encode(m)
+
+
+def _split(seed: int, n: int) -> list[int]:
+    """Counts summing to n with zero-length runs anywhere (at most n + 1 counts)."""
+    rng = np.random.default_rng(seed)
+    cuts = np.sort(rng.integers(0, n + 1, int(rng.integers(0, n + 1))))
+    return [int(v) for v in np.diff(np.concatenate([[0], cuts, [n]]))]
+
+
+def _bbox(m: np.ndarray) -> list[float]:
+    ys, xs = np.nonzero(m)
+    if len(xs) == 0:
+        return [0.0, 0.0, 0.0, 0.0]
+    # pycocotools: a run that wraps into the next column makes the box full height
+    col_major = np.flatnonzero(m.T.ravel())
+    starts = np.flatnonzero(np.diff(np.concatenate([[-2], col_major])) != 1)
+    ends = np.concatenate([starts[1:], [len(col_major)]]) - 1
+    h = m.shape[0]
+    wraps = any(col_major[s] // h != col_major[e] // h for s, e in zip(starts, ends))
+    y0, y1 = (0, h - 1) if wraps else (ys.min(), ys.max())
+    return [float(xs.min()), float(y0), float(xs.max() - xs.min() + 1), float(y1 - y0 + 1)]
+
+
+@FAST
+@given(st.integers(1, 6), st.integers(1, 6), st.integers(0, 2**32), st.integers(1, 4))
+def test_zero_length_runs_are_handled_correctly(h, w, seed, n):
+    # pycocotools loops forever or overflows its heap on some of these (merge); fastmask
+    # gives the masks' union, intersection, IoU, area and box, as valid RLEs
+    rles = [{"size": [h, w], "counts": _split(seed + i, h * w)} for i in range(n)]
+    ms = [coco.decode(r).astype(bool) for r in rles]
+    for intersect in (0, 1):
+        want = np.logical_and.reduce(ms) if intersect else np.logical_or.reduce(ms)
+        got = coco.merge(rles, intersect)
+        assert np.array_equal(coco.decode(got), want)
+        assert coco.encode(coco.decode(got)) == pc_encode(want)
+    inter = np.array([[(a & b).sum() for b in ms] for a in ms], float)
+    union = np.array([[(a | b).sum() for b in ms] for a in ms], float)
+    want_iou = np.divide(inter, union, out=np.zeros_like(inter), where=inter > 0)
+    np.testing.assert_allclose(coco.iou(rles, rles, [0] * n), want_iou, rtol=0, atol=0)
+    assert coco.area(rles).tolist() == [int(m.sum()) for m in ms]
+    assert coco.toBbox(rles).tolist() == [_bbox(m) for m in ms]

@@ -139,6 +139,26 @@ fn merge2(a: &[u32], b: &[u32], total: u64, intersect: bool) -> Vec<u32> {
     }
 }
 
+/// The same mask without zero-length runs (except a leading one): a zero run joins its
+/// neighbours into one run.
+fn canonical(counts: &[u32]) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::with_capacity(counts.len());
+    let mut join = false;
+    for (i, &c) in counts.iter().enumerate() {
+        if join {
+            if let Some(last) = out.last_mut() {
+                *last += c;
+            }
+            join = false;
+        } else if c == 0 && i > 0 {
+            join = true;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Union (or intersection with `intersect`) of masks of one size (pycocotools' `merge`).
 pub fn merge(rles: &[Rle], intersect: bool) -> Result<Rle> {
     let Some(first) = rles.first() else {
@@ -151,6 +171,11 @@ pub fn merge(rles: &[Rle], intersect: bool) -> Result<Rle> {
     let mut counts = first.counts.clone();
     for r in &rles[1..] {
         counts = merge2(&counts, &r.counts, total, intersect);
+        if counts.len() as u64 > total + 1 {
+            // Zero-length runs in the inputs can make the emitted runs outnumber the pixels
+            // (pycocotools writes them past its h*w+1 buffer); keep the result a valid RLE.
+            counts = canonical(&counts);
+        }
     }
     Ok(Rle {
         h: first.h,
@@ -371,6 +396,28 @@ mod tests {
             vec![1.0]
         );
         assert_eq!(to_bbox(&a), [1.0, 0.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn merged_zero_runs_stay_a_valid_rle() {
+        // 5 pixels, runs full of zero-length runs (pycocotools overflows its heap here).
+        let a = rle(1, 5, &[0, 1, 0, 1, 0, 0, 1, 2]);
+        let b = rle(1, 5, &[1, 0, 0, 1, 0, 0, 1, 0, 0, 2]);
+        for intersect in [false, true] {
+            let m = merge(&[a.clone(), b.clone()], intersect).unwrap();
+            assert!(m.counts.len() <= 6);
+            let want: Vec<u8> = dense(&a)
+                .iter()
+                .zip(dense(&b))
+                .map(|(x, y)| if intersect { x & y } else { x | y })
+                .collect();
+            assert_eq!(dense(&m), want);
+            let s = m.to_compressed();
+            assert_eq!(Rle::from_string(1, 5, &s).unwrap(), m);
+        }
+        assert_eq!(canonical(&[0, 2, 0, 3, 1]), vec![0, 5, 1]);
+        assert_eq!(canonical(&[2, 0, 0, 3]), vec![2, 3]);
+        assert_eq!(canonical(&[0, 0, 4, 1, 0]), vec![4, 1]);
     }
 
     #[test]
