@@ -37,3 +37,54 @@ def evaluate_dataset(
             f"protocol must be one of {', '.join(DATASET_PROTOCOLS)}; got {protocol!r}"
         ) from None
     return fn(gt, results, **options)
+
+
+def add_arguments(parser: Any) -> None:
+    """The ``fastmask eval`` options of the dataset protocols (an argparse parser)."""
+    g = parser.add_argument_group("dataset protocols (youtube-vos, mose, mosev2, lvos, sparse)")
+    g.add_argument("--split", default=None, help="dataset split (default: per protocol)")
+    g.add_argument("--meta", default=None, help="mose / mosev2: meta.json if not in the split")
+    g.add_argument(
+        "--seen",
+        default=None,
+        help="youtube-vos: meta.json whose categories are the seen ones (or a comma list)",
+    )
+    g.add_argument(
+        "--unseen", default=None, help="lvos: unseen_videos.txt (default: beside the split)"
+    )
+    g.add_argument(
+        "--objects",
+        choices=("first-frame", "all"),
+        default="first-frame",
+        help="sparse: objects of the first annotated frame (DAVIS) or every label",
+    )
+    g.add_argument(
+        "--keep-first",
+        action="store_true",
+        help="sparse: also score the first annotated frame",
+    )
+
+
+def options_from_args(protocol: str, args: Any) -> dict[str, Any]:
+    """Keyword options of ``protocol`` from parsed ``fastmask eval`` arguments."""
+    opts: dict[str, Any] = {"threads": getattr(args, "threads", None)}
+    if getattr(args, "split", None):
+        opts["split"] = args.split
+    if protocol != "mosev2":
+        opts["allow_missing"] = bool(getattr(args, "allow_missing", False))
+    if protocol in ("mose", "lvos", "sparse") and getattr(args, "decay", None):
+        opts["decay"] = args.decay
+    if protocol in ("mose", "mosev2") and getattr(args, "meta", None):
+        opts["meta"] = args.meta
+    if protocol == "youtube-vos" and getattr(args, "seen", None):
+        seen = args.seen
+        opts["seen"] = seen if os.path.exists(seen) else [s for s in seen.split(",") if s]
+    if protocol == "lvos" and getattr(args, "unseen", None):
+        opts["unseen"] = args.unseen
+    if protocol == "sparse":
+        opts.pop("split", None)
+        opts["subset"] = getattr(args, "subset", "val")
+        opts["resolution"] = getattr(args, "resolution", "480p")
+        opts["objects"] = getattr(args, "objects", "first-frame")
+        opts["skip_first"] = not getattr(args, "keep_first", False)
+    return opts
