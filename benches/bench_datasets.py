@@ -4,6 +4,9 @@
   at 480x854 with 2-3 objects each, scored by the ``lvos`` protocol and by the step-by-step
   lvos-evaluation reference (``tests/dsref/ref.py``: Pillow reads, numpy J, cv2 / skimage F, one
   process, as ``evaluation_method.py --mp_nums 1``).
+- ``mosev2 6 videos``: a MOSE v2-like valid split (6 videos x 40 frames at 480x854, small,
+  vanishing and reappearing objects) scored by ``mosev2`` and by MOSE-api's score.py steps
+  (``tests/dsref/ref.py``, one process).
 - ``youtube-vos 100 videos``: a YouTube-VOS-like train split of 100 videos x 9 annotated frames
   (480x854, late objects) scored by ``youtube-vos`` and by a per-object loop over the official
   DAVIS J / F (what one writes from davis2017-evaluation's code, the server's being private).
@@ -38,6 +41,7 @@ SMALL = os.environ.get("FASTMASK_BENCH_SMALL") == "1"
 SIZE = (240, 427) if SMALL else (480, 854)
 LVOS_FRAMES = 300 if SMALL else 1500  # frame numbers; every 5th is annotated
 YT_VIDEOS = 20 if SMALL else 100
+MOSE_VIDEOS = 2 if SMALL else 6
 BASE = Path("/tmp/fastmask-bench-datasets") / ("small" if SMALL else "full")
 
 
@@ -67,6 +71,22 @@ def _youtube() -> tuple[Path, Path]:
             pred = gen.perturb(rng, lab, int(lab.max()))
             for i, m in enumerate(pred):
                 gen.save_png(root / "res" / vid / f"{5 * i:05d}.png", m)
+        done.touch()
+    return root, root / "res"
+
+
+def _mose() -> tuple[Path, Path]:
+    root = BASE / "mosev2"
+    done = root / ".done"
+    if not done.exists():
+        stacks = gen.mose(
+            root, "valid", version=2, videos=MOSE_VIDEOS, frames=40, size=SIZE, seed=15
+        )
+        rng = np.random.default_rng(16)
+        for vid, lab in stacks.items():
+            pred = gen.perturb(rng, lab, int(lab.max()))
+            for t, m in enumerate(pred):
+                gen.save_png(root / "res" / vid / f"{t:05d}.png", m)
         done.touch()
     return root, root / "res"
 
@@ -107,6 +127,7 @@ def _peak_rss_mb(code: str) -> float:
 
 
 LVOS_GROUP = f"lvos 2 videos x {LVOS_FRAMES // 5} frames {SIZE[1]}x{SIZE[0]}"
+MOSE_GROUP = f"mosev2 {MOSE_VIDEOS} videos x 40 frames {SIZE[1]}x{SIZE[0]}"
 YT_GROUP = f"youtube-vos {YT_VIDEOS} videos x 9 frames {SIZE[1]}x{SIZE[0]}"
 
 
@@ -165,3 +186,31 @@ def test_youtube_reference(benchmark: pytest.FixtureRequest) -> None:
     ev = evaluate_dataset(root, res, "youtube-vos")
     mean = np.mean([(o.stats["J-Mean"] + o.stats["F-Mean"]) / 2 for o in ev.objects])
     assert abs(mean - jf) < 1e-12
+
+
+def test_mosev2_fastmask(benchmark: pytest.FixtureRequest) -> None:
+    root, res = _mose()
+    benchmark.group = MOSE_GROUP
+    benchmark.extra_info["impl"] = "fastmask mosev2"
+    benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
+        "from fastmask.evaluate._dataset_protocols import evaluate_dataset\n"
+        f"evaluate_dataset({str(root)!r}, {str(res)!r}, 'mosev2', split='valid')"
+    )
+    ev = benchmark.pedantic(
+        evaluate_dataset, (root, res, "mosev2"), {"split": "valid"}, rounds=3, iterations=1
+    )
+    assert ev.objects
+
+
+def test_mosev2_reference(benchmark: pytest.FixtureRequest) -> None:
+    root, res = _mose()
+    benchmark.group = MOSE_GROUP
+    benchmark.extra_info["impl"] = "MOSE-api score.py steps"
+    benchmark.extra_info["baseline"] = True
+    args = (str(root / "valid" / "meta.json"), str(root / "valid" / "Annotations"), str(res))
+    benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
+        f"from dsref import ref\nref.mosev2_score(*{args!r})"
+    )
+    _, _, text = benchmark.pedantic(ref.mosev2_score, args, rounds=1, iterations=1)
+    ours = evaluate_dataset(root, res, "mosev2", split="valid")
+    assert ours.files()["scores.txt"] == text

@@ -33,6 +33,8 @@ __all__ = [
     "disappear_reappear",
     "lvos_v",
     "mosev2_boundary",
+    "radii_from_area",
+    "smoothed_from_counts",
     "smoothed_jaccard",
     "statistics",
 ]
@@ -52,7 +54,7 @@ def _stack(x: ArrayLike, name: str) -> NDArray[np.bool_]:
         a = a[None]
     if a.ndim != 3:
         raise ValueError(f"{name} must have shape (H, W) or (T, H, W); got {np.shape(x)}")
-    return a != 0
+    return a if a.dtype == np.bool_ else a != 0
 
 
 def smoothed_jaccard(gt: ArrayLike, pred: ArrayLike) -> tuple[F64, NDArray[np.bool_]]:
@@ -70,6 +72,16 @@ def smoothed_jaccard(gt: ArrayLike, pred: ArrayLike) -> tuple[F64, NDArray[np.bo
     inter = np.count_nonzero(g & p, axis=(1, 2))
     union = np.count_nonzero(g | p, axis=(1, 2))
     return _smoothed(inter, union), np.count_nonzero(g, axis=(1, 2)) == 0
+
+
+def smoothed_from_counts(inter: ArrayLike, union: ArrayLike) -> F64:
+    """:func:`smoothed_jaccard` from intersection and union pixel counts.
+
+    Example:
+        >>> smoothed_from_counts([0, 3], [0, 4])
+        array([1. , 0.8])
+    """
+    return _smoothed(np.asarray(inter), np.asarray(union))
 
 
 def _smoothed(inter: NDArray[Any], union: NDArray[Any]) -> F64:
@@ -121,9 +133,20 @@ def adaptive_radius(gt: ArrayLike) -> tuple[F64, F64]:
     """
     g = _stack(gt, "gt")
     h, w = g.shape[1:]
-    diag = float(np.linalg.norm((h, w)))
+    return radii_from_area(np.count_nonzero(g, axis=(1, 2)), h, w)
+
+
+def radii_from_area(area: ArrayLike, height: int, width: int) -> tuple[F64, F64]:
+    """:func:`adaptive_radius` from the ground-truth areas (pixel counts) of ``(T,)`` frames
+    of ``height x width``.
+
+    Example:
+        >>> radii_from_area([100, 0], 480, 854)
+        (array([8., 7.83834804]), array([1., 7.83834804]))
+    """
+    area = np.asarray(area)
+    diag = float(np.linalg.norm((height, width)))
     base = 0.008 * diag
-    area = np.count_nonzero(g, axis=(1, 2))
     a = np.where(area > 0, np.ceil(0.1 * np.sqrt(area)), np.ceil(0.1 * diag))
     dot = np.minimum(base, a)
     plain = np.where(dot < base, np.ceil(base), base)
@@ -142,6 +165,15 @@ def mosev2_boundary(
     """
     g, p = _stack(gt, "gt"), _stack(pred, "pred")
     plain, dot = adaptive_radius(g)
+    return boundary_pair(g, p, plain, dot, threads=threads)
+
+
+def boundary_pair(
+    gt: ArrayLike, pred: ArrayLike, plain: F64, dot: F64, *, threads: int | None = None
+) -> tuple[F64, F64]:
+    """``(F, F_new)`` of :func:`mosev2_boundary` with the radii already known (frames where
+    both radii agree are computed once)."""
+    g, p = _stack(gt, "gt"), _stack(pred, "pred")
     f_plain = boundary_f_radius(g, p, plain, threads=threads)
     f_dot = f_plain.copy()
     differ = np.flatnonzero(dot != plain)
