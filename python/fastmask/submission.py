@@ -13,6 +13,8 @@ What each protocol requires (``gt_meta`` is what the ``--gt-meta`` option names)
 - ``mose``: ``gt_meta`` is the split's ``meta.json``; every image frame of the video (from
   ``JPEGImages`` beside meta.json, else ``length`` frames ``00000...`` for MOSE v2, else the
   union of the objects' ``frames``), sizes from ``height``/``width`` (v2) or the images.
+  MOSE v2's score.py takes frame names *by position* from the result folder, so one missing or
+  extra PNG silently shifts every later frame: both are reported here.
 - ``lvos``: ``gt_meta`` is ``<split>_meta.json``; for every object the frames its scorer reads
   (every 5th from ``frame_range.start``, the first skipped, ``%08d.png``).
 - ``davis2017``: ``gt_meta`` is the DAVIS root; every frame of ``JPEGImages/<res>/<seq>`` for
