@@ -160,3 +160,64 @@ def write_sav(root: Path, videos: dict[str, dict[str, np.ndarray]]) -> Path:
             for t in range(stack.shape[0]):
                 Image.fromarray((stack[t] > 0).astype(np.uint8) * 255).save(folder / f"{t:05d}.png")
     return root
+
+
+# --- the edge-case datasets the tests share ------------------------------------------------
+
+# name: (height, width, frames, modes, ids, void ring)
+EDGE_SEQUENCES = {
+    "vanish-reappear": (40, 91, 7, ["always", "late", "vanish", "reappear"], None, 2),
+    "id-gap": (48, 115, 6, ["always", "reappear"], [1, 3], 0),
+    "late-only": (36, 57, 5, ["always", "late", "late"], None, 1),
+    "wide-910": (480, 910, 3, ["always", "vanish"], None, 0),
+    "wide-1152": (480, 1152, 4, ["always", "always"], None, 3),
+}
+
+
+def edge_case_gt(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return {
+        name: make_sequence(rng, h, w, t, modes, ids, void)
+        for name, (h, w, t, modes, ids, void) in EDGE_SEQUENCES.items()
+    }
+
+
+def semi_results(gt: dict[str, np.ndarray], seed: int = 1) -> dict[str, np.ndarray]:
+    """Perturbed results whose labels stay within 1..N of the first frame (DAVIS semi rule)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, stack in gt.items():
+        first = stack[0][stack[0] != 255]
+        n = int(first.max()) if first.size else 0
+        labels = [k for k in range(1, 256) if (stack == k).any()]
+        res = perturb(rng, stack, [k for k in labels if k <= n], false_positive=n if n else None)
+        out[name] = res
+    return out
+
+
+def proposal_results(gt: dict[str, np.ndarray], seed: int = 2) -> dict[str, np.ndarray]:
+    """Unsupervised-style proposals: objects under permuted ids (up to 20), plus false positives."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, stack in gt.items():
+        labels = [k for k in range(1, 255) if (stack == k).any()]
+        perm = rng.permutation(np.arange(1, 21))[: len(labels)]
+        res = perturb(rng, stack, labels, false_positive=int(rng.integers(1, 21)))
+        relabel = np.zeros(256, np.uint8)
+        for k, q in zip(labels, perm):
+            relabel[k] = q
+        fp_mask = (res != 0) & ~np.isin(res, labels)
+        mapped = relabel[res]
+        mapped[fp_mask] = res[fp_mask]
+        out[name] = mapped
+    return out
+
+
+def vos_results(gt: dict[str, np.ndarray], seed: int = 3) -> dict[str, np.ndarray]:
+    """Results with labels the ground truth never has (7) and late false positives."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, stack in gt.items():
+        labels = [k for k in range(1, 256) if (stack == k).any()]
+        out[name] = perturb(rng, stack, labels, false_positive=7)
+    return out

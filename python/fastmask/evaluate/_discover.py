@@ -150,6 +150,7 @@ def plan_davis(
         binarize=binary,
         same_size=True,
     )
+    found = []
     for seq in names:
         folder = ann / seq
         if not folder.is_dir():
@@ -157,7 +158,6 @@ def plan_davis(
         frames = _pngs(folder)
         if not frames:
             raise EvaluationError(f"{folder}: no ground-truth PNG frames")
-        n = 1 if binary else _max_label_first_frame(str(folder / frames[0]))
         scored = frames if unsupervised else frames[1:-1]
         if not scored:
             raise EvaluationError(
@@ -165,6 +165,10 @@ def plan_davis(
                 "frames 1..T-2 (the first and the last are dropped), which leaves none"
             )
         pred, missing = _results_for(results, seq, scored, allow_missing, seq)
+        found.append((seq, folder, frames, scored, pred, missing))
+    # Every file is known to exist before the first pixel is read.
+    for seq, folder, frames, scored, pred, missing in found:
+        n = 1 if binary else _max_label_first_frame(str(folder / frames[0]))
         plan.n_objects[seq] = n
         plan.jobs.append(
             Job(

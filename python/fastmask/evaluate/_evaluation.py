@@ -45,9 +45,10 @@ def statistics(values: np.ndarray, decay: str = "reference") -> tuple[float, flo
         ids = ids.astype(np.int64)
     else:
         raise ValueError(f"decay must be 'reference' or 'corrected', got {decay!r}")
-    bins = [values[ids[i] : ids[i + 1] + 1] for i in range(4)]
     with warnings.catch_warnings():
+        # uint8 "ids[i + 1] + 1" wraps 255 -> 0 like the reference; NaN for empty bins.
         warnings.simplefilter("ignore", category=RuntimeWarning)
+        bins = [values[ids[i] : ids[i + 1] + 1] for i in range(4)]
         d = np.nanmean(bins[0]) - np.nanmean(bins[3])
     return float(mean), float(recall), float(d)
 
