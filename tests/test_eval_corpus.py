@@ -12,20 +12,19 @@ import filecmp
 import shutil
 from pathlib import Path
 
+import fastmask
 import numpy as np
 import pytest
 from conftest import corpus_path
 from evalref import davis as ref
-from evalref import gen
 from evalref import vos as vosref
+from fastmask.evaluate import evaluate
 from PIL import Image
 from scipy import ndimage
 
-import fastmask
-from fastmask.evaluate import evaluate
-
 pytestmark = pytest.mark.skipif(
-    not hasattr(fastmask._fastmask, "_eval_sequences"), reason="compiled evaluation engine not built"
+    not hasattr(fastmask._fastmask, "_eval_sequences"),
+    reason="compiled evaluation engine not built",
 )
 
 
@@ -75,7 +74,9 @@ def davis2016(tmp_path_factory) -> Path:
 
 
 def test_davis2016_corpus(davis2016, tmp_path):
-    per_object, metrics_res = ref.evaluate_davis(davis2016 / "DAVIS", davis2016 / "res", binary=True)
+    per_object, metrics_res = ref.evaluate_davis(
+        davis2016 / "DAVIS", davis2016 / "res", binary=True
+    )
     ev = evaluate(davis2016 / "DAVIS", davis2016 / "res", "davis2016", threads=2)
     assert [o.name for o in ev.objects] == list(per_object)
     for o in ev.objects:
@@ -94,10 +95,14 @@ def test_vos_benchmark_on_davis2016_gray_masks(davis2016, tmp_path):
     shutil.copytree(davis2016 / "res", pred)
     expected = vosref.vos_benchmark_per_frame(gt, pred)
     ev = evaluate(gt, pred, "vos-benchmark")
-    assert [(o.sequence, o.object) for o in ev.objects] == list(expected) == [
-        ("blackswan", 255),
-        ("car-shadow", 255),
-    ]
+    assert (
+        [(o.sequence, o.object) for o in ev.objects]
+        == list(expected)
+        == [
+            ("blackswan", 255),
+            ("car-shadow", 255),
+        ]
+    )
     for o in ev.objects:
         np.testing.assert_allclose(o.J, expected[(o.sequence, o.object)][0], rtol=0, atol=1e-12)
         np.testing.assert_allclose(o.F, expected[(o.sequence, o.object)][1], rtol=0, atol=1e-12)

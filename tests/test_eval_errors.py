@@ -9,18 +9,18 @@ import os
 import shutil
 from pathlib import Path
 
+import fastmask
 import numpy as np
 import pytest
 from evalref import davis as ref
 from evalref import gen
-
-import fastmask
 from fastmask import EvaluationError
 from fastmask.evaluate import evaluate
 from fastmask.evaluate.cli import main
 
 needs_engine = pytest.mark.skipif(
-    not hasattr(fastmask._fastmask, "_eval_sequences"), reason="compiled evaluation engine not built"
+    not hasattr(fastmask._fastmask, "_eval_sequences"),
+    reason="compiled evaluation engine not built",
 )
 
 
@@ -33,12 +33,24 @@ def ds(tmp_path) -> Path:
     }
     gen.write_davis(tmp_path / "DAVIS", gt)
     gen.write_davis(tmp_path / "DAVIS", gt, annotations="Annotations_unsupervised")
-    gen.write_results(tmp_path / "res", {k: gen.perturb(rng, v, [1, 2], drop=False) for k, v in gt.items()})
+    gen.write_results(
+        tmp_path / "res", {k: gen.perturb(rng, v, [1, 2], drop=False) for k, v in gt.items()}
+    )
     return tmp_path
 
 
 def cli(ds: Path, *extra: str) -> list[str]:
-    return ["eval", "--gt", str(ds / "DAVIS"), "--results", str(ds / "res"), "--output", str(ds / "out"), "--no-progress", *extra]
+    return [
+        "eval",
+        "--gt",
+        str(ds / "DAVIS"),
+        "--results",
+        str(ds / "res"),
+        "--output",
+        str(ds / "out"),
+        "--no-progress",
+        *extra,
+    ]
 
 
 def assert_cli_fails(ds: Path, capsys, *extra: str, message: str) -> str:
@@ -60,7 +72,9 @@ def test_missing_sequence(ds, capsys):
 
 def test_missing_frame_names_it_and_allow_missing_scores_it_empty(ds, capsys):
     (ds / "res" / "alpha" / "00002.png").unlink()
-    with pytest.raises(EvaluationError, match=r"1 result frame\(s\) of sequence 'alpha' missing: 00002.png"):
+    with pytest.raises(
+        EvaluationError, match=r"1 result frame\(s\) of sequence 'alpha' missing: 00002.png"
+    ):
         evaluate(ds / "DAVIS", ds / "res")
     assert_cli_fails(ds, capsys, message="00002.png")
     if not hasattr(fastmask._fastmask, "_eval_sequences"):
@@ -111,7 +125,10 @@ def test_size_mismatch_names_both_files(ds, capsys):
     with pytest.raises(EvaluationError) as e:
         evaluate(ds / "DAVIS", ds / "res")
     msg = str(e.value)
-    assert str(bad) in msg and str(ds / "DAVIS" / "Annotations" / "480p" / "alpha" / "00003.png") in msg
+    assert (
+        str(bad) in msg
+        and str(ds / "DAVIS" / "Annotations" / "480p" / "alpha" / "00003.png") in msg
+    )
     assert "48" in msg and "47" in msg
     assert_cli_fails(ds, capsys, message=str(bad))
 

@@ -10,14 +10,13 @@ import os
 import shutil
 from pathlib import Path
 
+import fastmask
 import numpy as np
 import pytest
 from evalref import davis as ref
 from evalref import engine as model
 from evalref import gen
 from evalref import vos as vosref
-
-import fastmask
 from fastmask.evaluate import _engine, evaluate, statistics
 
 ENGINES = ["rust"]
@@ -45,9 +44,16 @@ def data(tmp_path_factory) -> Path:
     gen.write_results(root / "unsup", gen.proposal_results(gt))
     gen.write_results(root / "vos", gen.vos_results(gt))
     binary = {k: (v != 0) & (v != 255) for k, v in gt.items()}
-    gen.write_davis(root / "DAVIS16", {k: v.astype(np.uint8) * 255 for k, v in binary.items()}, year="2016", palette=False)
+    gen.write_davis(
+        root / "DAVIS16",
+        {k: v.astype(np.uint8) * 255 for k, v in binary.items()},
+        year="2016",
+        palette=False,
+    )
     rng = np.random.default_rng(5)
-    gen.write_results(root / "res16", {k: gen.perturb(rng, v.astype(np.uint8), [1]) for k, v in binary.items()})
+    gen.write_results(
+        root / "res16", {k: gen.perturb(rng, v.astype(np.uint8), [1]) for k, v in binary.items()}
+    )
     return root
 
 

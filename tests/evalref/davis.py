@@ -251,7 +251,9 @@ def write_davis_csv(res: dict, folder: str | os.PathLike[str], subset: str) -> N
     with open(os.path.join(folder, f"global_results-{subset}.csv"), "w") as fh:
         table_g.to_csv(fh, index=False, float_format="%.3f")
     names = list(j["M_per_object"].keys())
-    rows = list(zip(names, [j["M_per_object"][x] for x in names], [f["M_per_object"][x] for x in names]))
+    rows = list(
+        zip(names, [j["M_per_object"][x] for x in names], [f["M_per_object"][x] for x in names])
+    )
     table_seq = pd.DataFrame(data=rows, columns=["Sequence", "J-Mean", "F-Mean"])
     with open(os.path.join(folder, f"per-sequence_results-{subset}.csv"), "w") as fh:
         table_seq.to_csv(fh, index=False, float_format="%.3f")

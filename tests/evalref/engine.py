@@ -19,7 +19,18 @@ def _present(a: np.ndarray) -> np.ndarray:
 
 
 def eval_sequences(
-    gt, pred, objects, max_pred_label, *, dynamic, cross, void, binarize, same_size, bound_th, threads
+    gt,
+    pred,
+    objects,
+    max_pred_label,
+    *,
+    dynamic,
+    cross,
+    void,
+    binarize,
+    same_size,
+    bound_th,
+    threads,
 ):
     results = []
     for gt_paths, pred_paths, objs, max_label in zip(gt, pred, objects, max_pred_label):

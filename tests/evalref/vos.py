@@ -7,7 +7,8 @@ frames, ``[1:-1]`` unless told otherwise, one ``Evaluator`` fed frame by frame; 
 
 SA-V (facebookresearch/sam2 ``sav_dataset/utils/sav_benchmark.py``): the same ``Evaluator`` per
 object folder ``<video>/<obj>/<frame>.png`` on binarised masks (``> 0``), each object's own frames
-``[1:-1]``; a video folder holding only PNGs is scored like vos-benchmark. Its Evaluator is a copy of
+``[1:-1]``; a video folder holding only PNGs is scored like vos-benchmark. Its Evaluator is a
+copy of
 vos-benchmark's, so the real package's class stands in for it here.
 """
 
@@ -108,8 +109,8 @@ def results_csv(per_object: PerObject) -> str:
     gj, gf = np.array(all_j).mean(), np.array(all_f).mean()
     gjf = (gj + gf) / 2
     ml = max(*[len(n) for n in videos], len("Global score"))
-    out = f'{"sequence":<{ml}},{"obj":>3}, {"J&F":>4}, {"J":>4}, {"F":>4}\n'
-    out += f'{"Global score":<{ml}},{"":>3}, {gjf:.1f}, {gj:.1f}, {gf:.1f}\n'
+    out = f"{'sequence':<{ml}},{'obj':>3}, {'J&F':>4}, {'J':>4}, {'F':>4}\n"
+    out += f"{'Global score':<{ml}},{'':>3}, {gjf:.1f}, {gj:.1f}, {gf:.1f}\n"
     for vid, objs in videos.items():
         for k, (j, f) in objs.items():
             out += f"{vid:<{ml}},{k:03}, {(j + f) / 2:>4.1f}, {j:>4.1f}, {f:>4.1f}\n"

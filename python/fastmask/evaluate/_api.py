@@ -40,7 +40,8 @@ def evaluate(
 
     Protocols (``protocol=``), each reproducing its tool's numbers and files exactly:
 
-    - ``"davis2017"``: davis2017-evaluation. ``gt`` is a DAVIS root (``ImageSets/2017/<subset>.txt``,
+    - ``"davis2017"``: davis2017-evaluation. ``gt`` is a DAVIS root
+      (``ImageSets/2017/<subset>.txt``,
       ``Annotations/<resolution>/<seq>/*.png``; ``Annotations_unsupervised`` for
       ``task="unsupervised"``). Objects are 1..N, N the largest label of the first frame;
       semi-supervised drops the first and last frames and ignores void (255 counts as background);

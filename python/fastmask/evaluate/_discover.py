@@ -69,7 +69,9 @@ def _results_for(
             out.append(None)
             missing.append(n)
     if missing and not allow_missing:
-        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
         raise EvaluationError(
             f"{folder}: {len(missing)} result frame(s) of sequence {sequence!r} missing: {shown} "
             "(every scored ground-truth frame needs a result PNG of the same name; "
@@ -200,7 +202,13 @@ def _video_dirs(root: Path, sequences: list[str] | None) -> list[str]:
 def _vos_root(gt: Path) -> Path:
     # Like vos-benchmark: a DAVIS root passed instead of its Annotations folder is followed.
     ann = gt / "Annotations"
-    if ann.is_dir() and not _pngs(ann) and not any(_pngs(gt / n) for n in os.listdir(gt) if (gt / n).is_dir() and n != "Annotations"):
+    if (
+        ann.is_dir()
+        and not _pngs(ann)
+        and not any(
+            _pngs(gt / n) for n in os.listdir(gt) if (gt / n).is_dir() and n != "Annotations"
+        )
+    ):
         return ann
     return gt
 
@@ -241,7 +249,9 @@ def plan_vos(
     for vid in _video_dirs(gt, sequences):
         names = _pngs(gt / vid)
         plan.jobs.append(
-            _frames_job(gt / vid, results, vid, vid, None, names, skip_first_and_last, allow_missing)
+            _frames_job(
+                gt / vid, results, vid, vid, None, names, skip_first_and_last, allow_missing
+            )
         )
     return plan
 
@@ -263,7 +273,9 @@ def plan_sav(
         entries = sorted(os.listdir(gt / vid))
         if all(e.endswith(".png") for e in entries):
             label_maps.jobs.append(
-                _frames_job(gt / vid, results, vid, vid, None, entries, skip_first_and_last, allow_missing)
+                _frames_job(
+                    gt / vid, results, vid, vid, None, entries, skip_first_and_last, allow_missing
+                )
             )
             continue
         for obj in entries:

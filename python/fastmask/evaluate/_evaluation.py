@@ -92,7 +92,9 @@ def davis_objects(plan: Plan, job: Job, s: JobScores) -> list[ObjectScore]:
         c = _column(s, (k, k))
         assert c is not None
         name = f"{job.sequence}_{k}"
-        out.append(ObjectScore(job.sequence, k, name, job.frames, s.J[:, c].copy(), s.F[:, c].copy(), k))
+        out.append(
+            ObjectScore(job.sequence, k, name, job.frames, s.J[:, c].copy(), s.F[:, c].copy(), k)
+        )
     return out
 
 
@@ -109,8 +111,16 @@ def davis_unsupervised(plan: Plan, job: Job, s: JobScores) -> list[ObjectScore]:
         assert empty is not None
         for p in range(1, n_pred + 1):
             c = _column(s, (g, p))
-            j_col = s.J[:, empty] if c is None else np.where(np.isnan(s.J[:, c]), s.J[:, empty], s.J[:, c])
-            f_col = s.F[:, empty] if c is None else np.where(np.isnan(s.F[:, c]), s.F[:, empty], s.F[:, c])
+            j_col = (
+                s.J[:, empty]
+                if c is None
+                else np.where(np.isnan(s.J[:, c]), s.J[:, empty], s.J[:, c])
+            )
+            f_col = (
+                s.F[:, empty]
+                if c is None
+                else np.where(np.isnan(s.F[:, c]), s.F[:, empty], s.F[:, c])
+            )
             j_all[p - 1, gi, :] = j_col
             f_all[p - 1, gi, :] = f_col
     score = (np.mean(j_all, axis=2) + np.mean(f_all, axis=2)) / 2
@@ -165,10 +175,13 @@ def vos_objects(plan: Plan, job: Job, s: JobScores) -> list[ObjectScore]:
             obj: int | str = k
         else:
             obj = job.obj
-        out.append(ObjectScore(job.sequence, obj, f"{job.sequence}_{obj}", job.frames[t0:], j, f, k))
+        out.append(
+            ObjectScore(job.sequence, obj, f"{job.sequence}_{obj}", job.frames[t0:], j, f, k)
+        )
     if job.obj is not None and not out:
         raise EvaluationError(
-            f"{Path(job.gt[0]).parent if job.gt else job.obj}: the ground truth of object {job.obj!r} "
+            f"{Path(job.gt[0]).parent if job.gt else job.obj}: the ground truth of object "
+            f"{job.obj!r} "
             f"of video {job.sequence!r} is empty in every scored frame (the SA-V evaluator fails "
             "on such an object)"
         )
@@ -231,7 +244,14 @@ class Evaluation:
         for o in objects:
             jm, jr, jd = statistics(o.J, decay)
             fm, fr, fd = statistics(o.F, decay)
-            o.stats = {"J-Mean": jm, "J-Recall": jr, "J-Decay": jd, "F-Mean": fm, "F-Recall": fr, "F-Decay": fd}
+            o.stats = {
+                "J-Mean": jm,
+                "J-Recall": jr,
+                "J-Decay": jd,
+                "F-Mean": fm,
+                "F-Recall": fr,
+                "F-Decay": fd,
+            }
         self.global_scores = self._global()
 
     def _global(self) -> dict[str, float]:
@@ -270,7 +290,13 @@ class Evaluation:
         groups: dict[str, list[ObjectScore]] = {}
         for o in self.objects:
             groups.setdefault(o.sequence, []).append(o)
-        cols: dict[str, list[object]] = {"sequence": [], "objects": [], "J&F-Mean": [], "J-Mean": [], "F-Mean": []}
+        cols: dict[str, list[object]] = {
+            "sequence": [],
+            "objects": [],
+            "J&F-Mean": [],
+            "J-Mean": [],
+            "F-Mean": [],
+        }
         for seq, objs in groups.items():
             jm = float(np.mean([o.stats["J-Mean"] for o in objs]))
             fm = float(np.mean([o.stats["F-Mean"] for o in objs]))
@@ -362,7 +388,7 @@ class Evaluation:
         if len(order):
             width = max(len(str(seq["sequence"][i])) for i in order)
             lines.append("")
-            lines.append(f"worst sequences (J&F-Mean over their objects):")
+            lines.append("worst sequences (J&F-Mean over their objects):")
             for i in order:
                 lines.append(
                     f"  {seq['sequence'][i]!s:<{width}}  J&F {seq['J&F-Mean'][i]:.3f}  "
