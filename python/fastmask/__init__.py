@@ -16,10 +16,15 @@ from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
 # --- metrics (issue: metrics) --------------------------------------------------------------
 
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
+# Note: the function ``evaluate`` shadows the subpackage attribute ``fastmask.evaluate``; the
+# subpackage's names stay importable with ``from fastmask.evaluate import ...``.
+from fastmask.evaluate import Evaluation, evaluate  # noqa: E402
 
 __all__ = [
+    "Evaluation",
     "EvaluationError",
     "PngError",
     "RleError",
     "__version__",
+    "evaluate",
 ]
