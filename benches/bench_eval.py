@@ -140,8 +140,7 @@ def test_fastmask_davis2017(benchmark, data, request):
     benchmark.extra_info.update(impl=f"fastmask threads={WORKERS}", target=">= 100x")
     ev = benchmark(evaluate, data / "DAVIS", data / "results", "davis2017", threads=WORKERS)
     mem = _peak_rss(
-        f"fastmask.evaluate({str(data / 'DAVIS')!r}, {str(data / 'results')!r}, "
-        f"threads={WORKERS})"
+        f"fastmask.evaluate({str(data / 'DAVIS')!r}, {str(data / 'results')!r}, threads={WORKERS})"
     )
     stages = {k: round(ev.timings[k], 4) for k in ("decode", "J", "F")}
     benchmark.extra_info.update(peak_rss_mb=round(mem["peak_mb"], 1), stages_thread_s=stages)

@@ -18,7 +18,8 @@ from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
 # Note: the function ``evaluate`` shadows the subpackage attribute ``fastmask.evaluate``; the
 # subpackage's names stay importable with ``from fastmask.evaluate import ...``.
-from fastmask.evaluate import Evaluation, evaluate  # noqa: E402
+# isort: split
+from fastmask.evaluate import Evaluation, evaluate
 
 __all__ = [
     "Evaluation",

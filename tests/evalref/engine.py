@@ -45,8 +45,10 @@ def eval_sequences(
             if binarize:
                 g = (g != 0).astype(np.uint8)
                 p = (p != 0).astype(np.uint8)
-            labels_g = [k for k in np.flatnonzero(_present(g)) if k != 0]
-            labels_p = [k for k in np.flatnonzero(_present(p)) if k != 0]
+            # Void pixels belong to no label of either mask.
+            keep = np.ones(g.shape, bool) if vmask is None else ~vmask
+            labels_g = [k for k in np.flatnonzero(_present(g[keep])) if k != 0]
+            labels_p = [k for k in np.flatnonzero(_present(p[keep])) if k != 0]
             if cross:
                 pairs = [(o, q) for o in objs for q in [0, *labels_p]]
             else:

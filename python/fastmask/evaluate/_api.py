@@ -115,7 +115,7 @@ def evaluate(
     done = 0
     callback: Callable[[int], None] | None = None
     if progress is True:
-        from tqdm import tqdm
+        from tqdm import tqdm  # type: ignore[import-untyped]
 
         bar = tqdm(total=total, unit="seq", desc=f"fastmask eval {protocol}", leave=False)
         callback = bar.update

@@ -200,7 +200,7 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def _fmt3(x: float) -> str:
+def _fmt3(x: float | np.floating) -> str:
     return "" if np.isnan(x) else "%.3f" % x  # noqa: UP031 - pandas float_format="%.3f"
 
 
