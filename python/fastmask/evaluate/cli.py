@@ -7,6 +7,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from fastmask._fastmask import EvaluationError, PngError
 from fastmask.evaluate._api import PROTOCOLS, TASKS, evaluate
 from fastmask.evaluate._evaluation import Evaluation
@@ -45,7 +47,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="score missing result frames as empty masks instead of failing",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    p.set_defaults(run=run)
+    p.set_defaults(func=run)
     return p
 
 
@@ -93,12 +95,56 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _perturb(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A plausible imperfect prediction of one frame: per object a shift, an erosion, a
+    dilation or a miss (numpy only: the demo needs no image library)."""
+    out = np.zeros_like(labels)
+    for k in np.unique(labels)[1:]:
+        m = labels == k
+        op = rng.integers(0, 8)
+        if op == 0:
+            continue  # missed in this frame
+        if op <= 2:
+            m = np.roll(m, tuple(int(v) for v in rng.integers(-6, 7, 2)), axis=(0, 1))
+        for _ in range(int(rng.integers(0, 4)) if op in (3, 4) else 0):
+            grow = op == 4
+            n = [np.roll(m, s, axis=a) for a in (0, 1) for s in (-1, 1)]
+            m = (m | n[0] | n[1] | n[2] | n[3]) if grow else (m & n[0] & n[1] & n[2] & n[3])
+        out[m] = k
+    return out
+
+
+def demo_evaluation(root: Path, threads: int | None) -> int:
+    """``fastmask demo``'s last step: ``root`` holds DAVIS-layout ground truth
+    (``Annotations/480p/<seq>``); write perturbed results, evaluate them with the davis2017
+    rules, print the summary and the time taken."""
+    from fastmask import read_pngs, write_pngs
+
+    ann = root / "Annotations" / "480p"
+    names = sorted(p.name for p in ann.iterdir() if p.is_dir())
+    sets = root / "ImageSets" / "2017"
+    sets.mkdir(parents=True, exist_ok=True)
+    (sets / "val.txt").write_text("".join(f"{n}\n" for n in names))
+    rng = np.random.default_rng(0)
+    for name in names:
+        frames = sorted((ann / name).glob("*.png"))
+        gt = read_pngs(frames, threads=threads)
+        res = np.stack([_perturb(f, rng) for f in gt])
+        (root / "results" / name).mkdir(parents=True, exist_ok=True)
+        write_pngs([root / "results" / name / p.name for p in frames], res, threads=threads)
+    ev = evaluate(root, root / "results", "davis2017", threads=threads)
+    print()
+    print("  evaluation (davis2017 rules) of perturbed results:")
+    print("  " + summary(ev, ev.timings["total"], threads).replace("\n", "\n  "))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fastmask")
     sub = parser.add_subparsers(dest="command", required=True)
     add_parser(sub)
     args = parser.parse_args(argv)
-    return int(args.run(args))
+    return int(args.func(args))
 
 
 if __name__ == "__main__":
