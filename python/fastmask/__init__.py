@@ -10,6 +10,19 @@
 from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
 
 # --- PNG codec (issue: foundation) ---------------------------------------------------------
+from fastmask.png import (
+    DAVIS_PALETTE,
+    PngInfo,
+    decode_png,
+    encode_png,
+    get_max_pixels,
+    png_info,
+    read_png,
+    read_pngs,
+    set_max_pixels,
+    write_png,
+    write_pngs,
+)
 
 # --- COCO RLE (issue: coco) ----------------------------------------------------------------
 
@@ -22,10 +35,21 @@ from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
 from fastmask.evaluate import Evaluation, evaluate
 
 __all__ = [
+    "DAVIS_PALETTE",
     "Evaluation",
     "EvaluationError",
     "PngError",
+    "PngInfo",
     "RleError",
     "__version__",
+    "decode_png",
+    "encode_png",
     "evaluate",
+    "get_max_pixels",
+    "png_info",
+    "read_png",
+    "read_pngs",
+    "set_max_pixels",
+    "write_png",
+    "write_pngs",
 ]

@@ -1,5 +1,14 @@
 """Type stubs for the compiled module ``fastmask._fastmask`` (checked by mypy.stubtest)."""
 
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["EvaluationError", "PngError", "RleError", "__version__"]
+
 __version__: str
 
 class PngError(ValueError):
@@ -12,15 +21,65 @@ class EvaluationError(ValueError):
     """A dataset or result folder that cannot be evaluated as asked."""
 
 # --- PNG codec -----------------------------------------------------------------------------
+# Private: wrapped by fastmask.png (which documents the public API).
 
+__all__ += [
+    "DEFAULT_MAX_PIXELS",
+    "_davis_palette",
+    "_decode_png",
+    "_encode_png",
+    "_inflate",
+    "_png_info",
+    "_png_info_file",
+    "_read_png",
+    "_read_pngs",
+    "_write_png",
+    "_write_pngs",
+]
 
+DEFAULT_MAX_PIXELS: int
+
+def _decode_png(
+    data: Any, palette: bool, raw: bool, colormap: bytes | None, max_pixels: int
+) -> Any: ...
+def _read_png(
+    path: str | os.PathLike[str],
+    palette: bool,
+    raw: bool,
+    colormap: bytes | None,
+    max_pixels: int,
+) -> Any: ...
+def _png_info(data: Any) -> dict[str, Any]: ...
+def _png_info_file(path: str | os.PathLike[str]) -> dict[str, Any]: ...
+def _encode_png(
+    labels: npt.NDArray[np.uint8] | npt.NDArray[np.uint16],
+    palette: bytes | None,
+    compression: str | int,
+) -> bytes: ...
+def _write_png(
+    path: str | os.PathLike[str],
+    labels: npt.NDArray[np.uint8] | npt.NDArray[np.uint16],
+    palette: bytes | None,
+    compression: str | int,
+) -> None: ...
+def _read_pngs(
+    paths: Sequence[str | os.PathLike[str]],
+    threads: int | None,
+    colormap: bytes | None,
+    max_pixels: int,
+) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]: ...
+def _write_pngs(
+    paths: Sequence[str | os.PathLike[str]],
+    stack: npt.NDArray[np.uint8] | npt.NDArray[np.uint16],
+    palette: bytes | None,
+    compression: str | int,
+    threads: int | None,
+) -> None: ...
+def _davis_palette() -> bytes: ...
+def _inflate(data: bytes, size: int) -> bytes: ...
 
 # --- COCO RLE ------------------------------------------------------------------------------
 
-
-
 # --- metrics -------------------------------------------------------------------------------
-
-
 
 # --- evaluation ----------------------------------------------------------------------------
