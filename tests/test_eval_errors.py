@@ -174,3 +174,28 @@ def test_write_is_atomic_and_cli_prints_summary(ds, capsys):
     assert "J&F" in out and "worst sequences" in out and "wrote" in out
     names = sorted(os.listdir(ds / "out"))
     assert names == ["global_results-val.csv", "per-sequence_results-val.csv"]
+
+
+@needs_engine
+def test_sav_object_never_in_ground_truth(tmp_path):
+    m = np.zeros((5, 20, 30), np.uint8)
+    gen.write_sav(tmp_path / "gt", {"v": {"000": m}})
+    m[:, 3:9, 4:9] = 1
+    gen.write_sav(tmp_path / "pred", {"v": {"000": m}})
+    with pytest.raises(EvaluationError, match="object '000' of video 'v' is empty in every"):
+        evaluate(tmp_path / "gt", tmp_path / "pred", "sav")
+
+
+@needs_engine
+def test_write_leaves_nothing_behind_on_failure(ds, monkeypatch):
+    ev = evaluate(ds / "DAVIS", ds / "res")
+    calls = []
+
+    def failing_replace(src, dst):
+        calls.append(dst)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(OSError, match="No space"):
+        ev.write(ds / "out")
+    assert calls and os.listdir(ds / "out") == []

@@ -188,16 +188,23 @@ def vos_objects(plan: Plan, job: Job, s: JobScores) -> list[ObjectScore]:
     return out
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+def _atomic_write(files: dict[Path, str]) -> None:
+    """Write every file to a temporary name in its folder, then rename them all: a failure
+    while writing leaves none of them (and no temporary file) behind."""
+    temps: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temps.append((tmp, path))
+            with os.fdopen(fd, "w", newline="") as fh:
+                fh.write(text)
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    finally:
+        for tmp, _ in temps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
 
 
 def _fmt3(x: float | np.floating) -> str:
@@ -363,14 +370,13 @@ class Evaluation:
 
         davis2017 / davis2016: ``global_results-<set>.csv`` and ``per-sequence_results-<set>.csv``
         as davis2017-evaluation writes them; vos-benchmark / sav: ``results.csv``. Each file is
-        written to a temporary name and renamed, so a reader never sees a partial file.
+        written to a temporary name first and all are renamed at the end, so a reader never sees
+        a partial file.
         """
         folder = Path(folder)
-        out = []
-        for name, text in self.files().items():
-            _atomic_write(folder / name, text)
-            out.append(folder / name)
-        return out
+        files = {folder / name: text for name, text in self.files().items()}
+        _atomic_write(files)
+        return list(files)
 
     # ----- human-readable summary -------------------------------------------------------------
 
