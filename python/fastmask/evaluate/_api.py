@@ -32,7 +32,7 @@ def evaluate(
     sequences: Sequence[str] | None = None,
     allow_missing: bool = False,
     bound_th: float = 0.008,
-    decay: str = "reference",
+    decay: str = "davis",
     threads: int | None = None,
     progress: bool | Callable[[int, int], None] = False,
 ) -> Evaluation:
@@ -56,9 +56,12 @@ def evaluate(
 
     ``results/<seq>/<frame>.png`` (same names as the ground truth) hold palette / gray label maps.
     Missing result frames raise ``EvaluationError`` naming them, unless ``allow_missing=True``
-    (scored as empty masks, counted in ``Evaluation.missing``). ``threads``: worker threads
-    (None: all cores). ``progress``: True for a progress bar on stderr (needs ``tqdm``), or a
-    callable ``(done, total)``.
+    (scored as empty masks, counted in ``Evaluation.missing``). ``sequences``: evaluate only
+    these. ``bound_th``: the boundary tolerance (fraction of the diagonal, or pixels if >= 1).
+    ``decay``: ``"davis"`` (default) keeps the official uint8 decay bins, which are wrong for
+    sequences of 256 frames or more (LVOS, MOSE); ``"exact"`` uses the intended bins.
+    ``threads``: worker threads (None: all cores). ``progress``: True for a progress bar on
+    stderr, or a callable ``(done, total)``.
 
     Returns an ``Evaluation`` (per-object per-frame J and F, tables, global numbers, ``write``).
 

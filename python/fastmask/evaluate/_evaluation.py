@@ -22,12 +22,12 @@ from fastmask.evaluate._engine import JobScores
 _GLOBAL_COLUMNS = ("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay")
 
 
-def statistics(values: np.ndarray, decay: str = "reference") -> tuple[float, float, float]:
+def statistics(values: np.ndarray, decay: str = "davis") -> tuple[float, float, float]:
     """DAVIS Mean, Recall and Decay of one object's per-frame values (``db_statistics``).
 
     ``values``: (T,) float64. Mean = nanmean, Recall = nanmean(values > 0.5), Decay = mean of the
-    first quarter minus mean of the last (four overlapping bins). ``decay="reference"`` keeps the
-    official uint8 bin indices, which wrap for T >= 256 frames; ``"corrected"`` uses exact ones.
+    first quarter minus mean of the last (four overlapping bins). ``decay="davis"`` keeps the
+    official uint8 bin indices, which wrap for T >= 256 frames; ``"exact"`` uses exact ones.
 
     >>> statistics(np.array([1.0, 0.8, 0.6, 0.4, 0.2]))
     (0.6, 0.6, 0.6)
@@ -37,14 +37,14 @@ def statistics(values: np.ndarray, decay: str = "reference") -> tuple[float, flo
         mean = np.nanmean(values)
         recall = np.nanmean(values > 0.5)
     ids = np.round(np.linspace(1, len(values), 5) + 1e-10) - 1
-    if decay == "reference":
+    if decay == "davis":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", category=RuntimeWarning)
             ids = ids.astype(np.uint8)
-    elif decay == "corrected":
+    elif decay == "exact":
         ids = ids.astype(np.int64)
     else:
-        raise ValueError(f"decay must be 'reference' or 'corrected', got {decay!r}")
+        raise ValueError(f"decay must be 'davis' or 'exact'; got {decay!r}")
     with warnings.catch_warnings():
         # uint8 "ids[i + 1] + 1" wraps 255 -> 0 like the reference; NaN for empty bins.
         warnings.simplefilter("ignore", category=RuntimeWarning)
@@ -239,7 +239,7 @@ class Evaluation:
         n_frames: int,
         missing: int,
         timings: dict[str, float],
-        decay: str = "reference",
+        decay: str = "davis",
     ) -> None:
         self.protocol = protocol
         self.options = options
