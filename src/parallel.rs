@@ -19,6 +19,10 @@ use crate::error::{Error, Result};
 /// `None` means one per available core. The result is at least 1 and never more
 /// than `items` (no idle threads are spawned).
 pub fn thread_count(requested: Option<usize>, items: usize) -> Result<usize> {
+    if requested.is_none() && items <= 1 {
+        // Asking the OS for the core count costs ~10 us: skip it when one thread is all we need.
+        return Ok(1);
+    }
     let n = match requested {
         Some(0) => {
             return Err(Error::param(

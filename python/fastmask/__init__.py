@@ -27,6 +27,8 @@ from fastmask.png import (
 # --- COCO RLE (issue: coco) ----------------------------------------------------------------
 
 # --- metrics (issue: metrics) --------------------------------------------------------------
+# isort: split
+from fastmask import metrics
 
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
 # Note: the function ``evaluate`` shadows the subpackage attribute ``fastmask.evaluate``; the
@@ -46,6 +48,7 @@ __all__ = [
     "encode_png",
     "evaluate",
     "get_max_pixels",
+    "metrics",
     "png_info",
     "read_png",
     "read_pngs",

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.typing import NDArray
 
 __all__ = ["EvaluationError", "PngError", "RleError", "__version__"]
 
@@ -81,5 +82,51 @@ def _inflate(data: bytes, size: int) -> bytes: ...
 # --- COCO RLE ------------------------------------------------------------------------------
 
 # --- metrics -------------------------------------------------------------------------------
+
+__all__ += [
+    "_bound_pix",
+    "_boundary_f",
+    "_boundary_map",
+    "_disk",
+    "_jaccard",
+    "_per_object",
+    "_per_object_jaccard",
+    "_statistics",
+]
+
+def _jaccard(
+    gt: NDArray[np.uint8],
+    pred: NDArray[np.uint8],
+    void: NDArray[np.uint8] | None = None,
+    threads: int | None = None,
+) -> NDArray[np.float64]: ...
+def _boundary_f(
+    gt: NDArray[np.uint8],
+    pred: NDArray[np.uint8],
+    bound_th: float,
+    void: NDArray[np.uint8] | None = None,
+    threads: int | None = None,
+) -> NDArray[np.float64]: ...
+def _boundary_map(mask: NDArray[np.uint8], threads: int | None = None) -> NDArray[np.bool_]: ...
+def _per_object(
+    gt: NDArray[np.uint8] | NDArray[np.uint16],
+    pred: NDArray[np.uint8] | NDArray[np.uint16],
+    ids: list[int],
+    bound_th: float,
+    void: NDArray[np.uint8] | None = None,
+    threads: int | None = None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+def _per_object_jaccard(
+    gt: NDArray[np.uint8] | NDArray[np.uint16],
+    pred: NDArray[np.uint8] | NDArray[np.uint16],
+    ids: list[int],
+    void: NDArray[np.uint8] | None = None,
+    threads: int | None = None,
+) -> NDArray[np.float64]: ...
+def _statistics(
+    values: NDArray[np.float64], exact: bool
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+def _bound_pix(bound_th: float, height: int, width: int) -> float: ...
+def _disk(radius: float) -> NDArray[np.uint8]: ...
 
 # --- evaluation ----------------------------------------------------------------------------
