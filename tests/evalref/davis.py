@@ -97,9 +97,10 @@ def statistics(values: np.ndarray) -> tuple[float, float, float]:
         recall = np.nanmean(values > 0.5)
     ids = np.round(np.linspace(1, len(values), 5) + 1e-10) - 1
     ids = ids.astype(np.uint8)
-    bins = [values[ids[i] : ids[i + 1] + 1] for i in range(4)]
     with warnings.catch_warnings():
+        # uint8 ids[i + 1] + 1 wraps at 255 exactly as in the official code.
         warnings.simplefilter("ignore", category=RuntimeWarning)
+        bins = [values[ids[i] : ids[i + 1] + 1] for i in range(4)]
         decay = np.nanmean(bins[0]) - np.nanmean(bins[3])
     return mean, recall, decay
 
