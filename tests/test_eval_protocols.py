@@ -17,7 +17,8 @@ from evalref import davis as ref
 from evalref import engine as model
 from evalref import gen
 from evalref import vos as vosref
-from fastmask.evaluate import _engine, evaluate, statistics
+from fastmask.evaluate import _engine, evaluate
+from fastmask.metrics import statistics
 
 ENGINES = ["rust"]
 if os.environ.get("FASTMASK_EVAL_MODEL"):
@@ -153,12 +154,12 @@ def test_sav_layout_matches_reference(tmp_path):
 @pytest.mark.parametrize("n", [1, 2, 5, 17, 255, 256, 300, 700])
 def test_statistics_reference_and_corrected_decay(n):
     values = np.random.default_rng(n).random(n)
-    np.testing.assert_array_equal(statistics(values, "davis"), ref.statistics(values))
+    np.testing.assert_array_equal(statistics(values, decay="davis"), ref.statistics(values))
     if n < 256:
-        assert statistics(values, "exact") == statistics(values, "davis")
+        assert statistics(values, decay="exact") == statistics(values, decay="davis")
     q = np.round(np.linspace(1, n, 5) + 1e-10).astype(int) - 1
     expected = values[q[0] : q[1] + 1].mean() - values[q[3] : q[4] + 1].mean()
-    assert statistics(values, "exact")[2] == pytest.approx(expected, abs=1e-12)
+    assert statistics(values, decay="exact")[2] == pytest.approx(expected, abs=1e-12)
 
 
 @pytest.mark.parametrize(

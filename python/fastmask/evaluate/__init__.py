@@ -8,7 +8,7 @@ unsupervised), ``davis2016``, ``vos-benchmark``, ``sav``. The ``fastmask eval`` 
 
 from fastmask.evaluate._api import PROTOCOLS, TASKS, evaluate
 from fastmask.evaluate._assign import linear_sum_assignment
-from fastmask.evaluate._evaluation import Evaluation, ObjectScore, statistics
+from fastmask.evaluate._evaluation import Evaluation, ObjectScore
 
 __all__ = [
     "PROTOCOLS",
@@ -17,5 +17,4 @@ __all__ = [
     "ObjectScore",
     "evaluate",
     "linear_sum_assignment",
-    "statistics",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 from fastmask.evaluate import _engine
 from fastmask.evaluate._discover import Plan, plan_davis, plan_sav, plan_vos
@@ -32,7 +33,7 @@ def evaluate(
     sequences: Sequence[str] | None = None,
     allow_missing: bool = False,
     bound_th: float = 0.008,
-    decay: str = "davis",
+    decay: Literal["davis", "exact"] = "davis",
     threads: int | None = None,
     progress: bool | Callable[[int, int], None] = False,
 ) -> Evaluation:

@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 
@@ -18,39 +19,9 @@ from fastmask._fastmask import EvaluationError
 from fastmask.evaluate._assign import linear_sum_assignment
 from fastmask.evaluate._discover import Job, Plan
 from fastmask.evaluate._engine import JobScores
+from fastmask.metrics import statistics
 
 _GLOBAL_COLUMNS = ("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay")
-
-
-def statistics(values: np.ndarray, decay: str = "davis") -> tuple[float, float, float]:
-    """DAVIS Mean, Recall and Decay of one object's per-frame values (``db_statistics``).
-
-    ``values``: (T,) float64. Mean = nanmean, Recall = nanmean(values > 0.5), Decay = mean of the
-    first quarter minus mean of the last (four overlapping bins). ``decay="davis"`` keeps the
-    official uint8 bin indices, which wrap for T >= 256 frames; ``"exact"`` uses exact ones.
-
-    >>> statistics(np.array([1.0, 0.8, 0.6, 0.4, 0.2]))
-    (0.6, 0.6, 0.6)
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        mean = np.nanmean(values)
-        recall = np.nanmean(values > 0.5)
-    ids = np.round(np.linspace(1, len(values), 5) + 1e-10) - 1
-    if decay == "davis":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=RuntimeWarning)
-            ids = ids.astype(np.uint8)
-    elif decay == "exact":
-        ids = ids.astype(np.int64)
-    else:
-        raise ValueError(f"decay must be 'davis' or 'exact'; got {decay!r}")
-    with warnings.catch_warnings():
-        # uint8 "ids[i + 1] + 1" wraps 255 -> 0 like the reference; NaN for empty bins.
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        bins = [values[ids[i] : ids[i + 1] + 1] for i in range(4)]
-        d = np.nanmean(bins[0]) - np.nanmean(bins[3])
-    return float(mean), float(recall), float(d)
 
 
 @dataclass
@@ -239,7 +210,7 @@ class Evaluation:
         n_frames: int,
         missing: int,
         timings: dict[str, float],
-        decay: str = "davis",
+        decay: Literal["davis", "exact"] = "davis",
     ) -> None:
         self.protocol = protocol
         self.options = options
@@ -248,9 +219,11 @@ class Evaluation:
         self.n_frames = n_frames
         self.missing = missing
         self.timings = timings
+        if decay not in ("davis", "exact"):
+            raise ValueError(f"decay must be 'davis' or 'exact'; got {decay!r}")
         for o in objects:
-            jm, jr, jd = statistics(o.J, decay)
-            fm, fr, fd = statistics(o.F, decay)
+            jm, jr, jd = (float(x) for x in statistics(o.J, decay=decay))
+            fm, fr, fd = (float(x) for x in statistics(o.F, decay=decay))
             o.stats = {
                 "J-Mean": jm,
                 "J-Recall": jr,
