@@ -1,12 +1,15 @@
 //! Streaming evaluation: per-frame J and F for the label pairs a protocol asks for.
 //!
 //! The official DAVIS tool loads a whole sequence as float64 one-hot stacks
-//! ((N, T, H, W) x 8 bytes: 1.4 GB for a 5-object, 90-frame 480p sequence) and then
-//! scores object by object. Here every scored frame is an independent work item: its
+//! ((N, T, H, W) x 8 bytes) and then scores object by object: 3.7 GB peak RSS for one
+//! 104-frame 480x910 sequence in `benches/bench_eval.py`. Here every scored frame is an
+//! independent work item: its
 //! ground-truth and result PNGs are decoded into per-worker buffers, and J and F are
 //! computed for every requested (ground-truth label, result label) pair before the next
 //! frame reuses the buffers. Memory is O(threads x H x W) plus a few numbers per
-//! object-frame, whatever the dataset size.
+//! object-frame, whatever the dataset size: the whole 30-sequence, 1999-frame benchmark
+//! set stays within the interpreter's own 57 MB peak RSS, in 0.53 s on 2 threads against
+//! 77 s for the official approach (same run, a loaded 2-core machine).
 //!
 //! Protocol rules stay in Python; the engine only needs to know which pairs to score:
 //! - `objects`: ground-truth labels scored on every frame against the same result label;
