@@ -122,6 +122,11 @@ def demo_evaluation(root: Path, threads: int | None) -> int:
 
     ann = root / "Annotations" / "480p"
     names = sorted(p.name for p in ann.iterdir() if p.is_dir())
+    if any(len(list((ann / n).glob("*.png"))) < 3 for n in names):
+        print(
+            "\n  evaluation skipped: DAVIS semi-supervised scores frames 1..T-2 (use --frames 3+)"
+        )
+        return 0
     sets = root / "ImageSets" / "2017"
     sets.mkdir(parents=True, exist_ok=True)
     (sets / "val.txt").write_text("".join(f"{n}\n" for n in names))
