@@ -199,3 +199,14 @@ def test_write_leaves_nothing_behind_on_failure(ds, monkeypatch):
     with pytest.raises(OSError, match="No space"):
         ev.write(ds / "out")
     assert calls and os.listdir(ds / "out") == []
+
+
+@needs_engine
+def test_progress_callback_and_sequence_subset(ds):
+    calls = []
+    ev = evaluate(
+        ds / "DAVIS", ds / "res", sequences=["beta"], progress=lambda d, t: calls.append((d, t))
+    )
+    assert calls[-1] == (1, 1) and {o.sequence for o in ev.objects} == {"beta"}
+    with pytest.raises(EvaluationError, match="gamma"):
+        evaluate(ds / "DAVIS", ds / "res", sequences=["gamma"])

@@ -66,6 +66,14 @@ def evaluate(
 
     Returns an ``Evaluation`` (per-object per-frame J and F, tables, global numbers, ``write``).
 
+    Where fastmask departs from the tools, it refuses input they mishandle or needs less:
+    where they exit (a missing result frame, a label above the object count or 20 proposals)
+    or crash (a size mismatch; an SA-V object whose ground truth is empty in every scored
+    frame), fastmask raises an error naming the file; DAVIS ``JPEGImages`` are not needed;
+    vos-benchmark / SA-V read only ``*.png`` frames, and a ground-truth video without a result
+    folder is an error (their command line skips it silently; pass ``sequences=`` to evaluate
+    a subset).
+
     >>> ev = fastmask.evaluate("DAVIS", "results/osvos", "davis2017")  # doctest: +SKIP
     >>> ev.global_scores["J&F-Mean"], ev.write("results/osvos")  # doctest: +SKIP
     """
