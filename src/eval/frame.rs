@@ -17,8 +17,8 @@ pub struct Scratch {
     gt_points: Vec<Vec<Point>>,
     pred_points: Vec<Vec<Point>>,
     bits: Vec<u64>,
-    /// The disk of the last frame size (sizes rarely change within a job).
-    disk: Option<((usize, usize), Disk)>,
+    /// The disk of the last (height, width, radius bits): sizes rarely change.
+    disk: Option<((usize, usize, u64), Disk)>,
 }
 
 /// The scores of one frame.
@@ -299,8 +299,9 @@ pub fn score(
     let pred_span = counts.pred_span;
     super::decode::label_boundaries(&s.pred, h, w, pred_span, &want_pred, &mut s.pred_points);
     let radius = bound_pix(rule.bound_th, h, w)?;
-    if s.disk.as_ref().is_none_or(|(shape, _)| *shape != (h, w)) {
-        s.disk = Some(((h, w), Disk::new(radius, h, w)?));
+    let key = (h, w, radius.to_bits());
+    if s.disk.as_ref().is_none_or(|(k, _)| *k != key) {
+        s.disk = Some((key, Disk::new(radius, h, w)?));
     }
     let Some((_, disk)) = s.disk.as_ref() else {
         return Err(Error::param("boundary disk missing"));
