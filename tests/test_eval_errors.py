@@ -210,3 +210,17 @@ def test_progress_callback_and_sequence_subset(ds):
     assert calls[-1] == (1, 1) and {o.sequence for o in ev.objects} == {"beta"}
     with pytest.raises(EvaluationError, match="gamma"):
         evaluate(ds / "DAVIS", ds / "res", sequences=["gamma"])
+
+
+@needs_engine
+def test_vos_benchmark_follows_a_dataset_root_to_its_annotations(tmp_path):
+    """Like vos-benchmark: given ``root`` holding ``Annotations/<video>`` (YouTube-VOS style),
+    the videos are read from ``Annotations``."""
+    rng = np.random.default_rng(8)
+    stack = gen.make_sequence(rng, 20, 26, 4, ["always"])
+    gen.write_frames(tmp_path / "root" / "Annotations" / "v1", stack)
+    (tmp_path / "root" / "JPEGImages" / "v1").mkdir(parents=True)
+    gen.write_frames(tmp_path / "res" / "v1", stack)
+    direct = evaluate(tmp_path / "root" / "Annotations", tmp_path / "res", "vos-benchmark")
+    ev = evaluate(tmp_path / "root", tmp_path / "res", "vos-benchmark")
+    assert ev.files() == direct.files() and [o.sequence for o in ev.objects] == ["v1"]

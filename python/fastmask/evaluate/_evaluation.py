@@ -252,7 +252,12 @@ class Evaluation:
         )
 
     def per_object(self) -> dict[str, list[object]]:
-        """One row per object: sequence, object, name, J&F-Mean and J/F Mean, Recall, Decay."""
+        """One row per object: sequence, object, name, J&F-Mean and J/F Mean, Recall, Decay.
+
+        Columns of equal length (floats are fractions), ready for ``pandas.DataFrame``.
+
+        >>> pandas.DataFrame(ev.per_object()).sort_values("J&F-Mean").head()  # doctest: +SKIP
+        """
         cols: dict[str, list[object]] = {"sequence": [], "object": [], "name": [], "J&F-Mean": []}
         for k in _GLOBAL_COLUMNS[1:]:
             cols[k] = []
@@ -266,7 +271,10 @@ class Evaluation:
         return cols
 
     def per_sequence(self) -> dict[str, list[object]]:
-        """One row per sequence: the mean over its objects of J-Mean, F-Mean and J&F-Mean."""
+        """One row per sequence: the mean over its objects of J-Mean, F-Mean and J&F-Mean.
+
+        >>> seq = ev.per_sequence(); dict(zip(seq["sequence"], seq["J&F-Mean"]))  # doctest: +SKIP
+        """
         groups: dict[str, list[ObjectScore]] = {}
         for o in self.objects:
             groups.setdefault(o.sequence, []).append(o)
@@ -290,7 +298,10 @@ class Evaluation:
     # ----- the reference tools' files ---------------------------------------------------------
 
     def files(self) -> dict[str, str]:
-        """File name -> text of the protocol's own output files."""
+        """File name -> text of the protocol's own output files (what ``write`` writes).
+
+        >>> print(ev.files()["global_results-val.csv"])  # doctest: +SKIP
+        """
         if self.protocol in ("davis2017", "davis2016"):
             return self._davis_files()
         return {"results.csv": self._vos_results_csv()}
@@ -345,6 +356,9 @@ class Evaluation:
         as davis2017-evaluation writes them; vos-benchmark / sav: ``results.csv``. Each file is
         written to a temporary name first and all are renamed at the end, so a reader never sees
         a partial file.
+
+        >>> ev.write("results/osvos")  # doctest: +SKIP
+        [PosixPath('results/osvos/global_results-val.csv'), ...]
         """
         folder = Path(folder)
         files = {folder / name: text for name, text in self.files().items()}
@@ -354,7 +368,10 @@ class Evaluation:
     # ----- human-readable summary -------------------------------------------------------------
 
     def report(self, worst: int = 5) -> str:
-        """A summary table: J&F, J and F with Mean / Recall / Decay, then the worst sequences."""
+        """A summary table: J&F, J and F with Mean / Recall / Decay, then the worst sequences.
+
+        >>> print(ev.report(worst=3))  # doctest: +SKIP
+        """
         g = self.global_scores
         lines = [
             f"{'':<6}{'Mean':>8}{'Recall':>8}{'Decay':>8}",
