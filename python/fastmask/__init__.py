@@ -25,6 +25,8 @@ from fastmask.png import (
 )
 
 # --- COCO RLE (issue: coco) ----------------------------------------------------------------
+# isort: split
+from fastmask import coco, rle
 
 # --- metrics (issue: metrics) --------------------------------------------------------------
 # isort: split
@@ -44,6 +46,7 @@ __all__ = [
     "PngInfo",
     "RleError",
     "__version__",
+    "coco",
     "decode_png",
     "encode_png",
     "evaluate",
@@ -52,6 +55,7 @@ __all__ = [
     "png_info",
     "read_png",
     "read_pngs",
+    "rle",
     "set_max_pixels",
     "write_png",
     "write_pngs",
