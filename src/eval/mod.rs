@@ -3,10 +3,9 @@
 //! The official DAVIS tool loads a whole sequence as float64 one-hot stacks
 //! ((N, T, H, W) x 8 bytes) and then scores object by object: 3.7 GB peak RSS for one
 //! 104-frame 480x910 sequence in `benches/bench_eval.py`. Here every scored frame is an
-//! independent work item: its
-//! ground-truth and result PNGs are decoded into per-worker buffers, and J and F are
-//! computed for every requested (ground-truth label, result label) pair before the next
-//! frame reuses the buffers. Memory is O(threads x H x W) plus a few numbers per
+//! independent work item: its ground-truth and result PNGs are decoded into per-worker
+//! buffers, and J and F are computed for every requested (ground-truth label, result
+//! label) pair before the next frame reuses the buffers. Memory is O(threads x H x W) plus a few numbers per
 //! object-frame, whatever the dataset size: on the 30-sequence, 1999-frame set of
 //! `benches/bench_eval.py` the process stays at the interpreter's own 58 MB peak RSS, and
 //! takes 0.28 s on 2 threads (decode 0.21, J 0.13, F 0.17 thread-seconds) against 58 s for
