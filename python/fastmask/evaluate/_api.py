@@ -55,7 +55,8 @@ def evaluate(
       ``skip_first_and_last`` as its ``-d`` flag.
     - ``"sav"``: SA-V, ``gt/<video>/<obj>/<frame>.png`` binary masks, each object on its own frames.
 
-    ``results/<seq>/<frame>.png`` (same names as the ground truth) hold palette / gray label maps.
+    ``results/<seq>/<frame>.png`` (same names as the ground truth) hold palette / gray label maps
+    (8-bit; RGB masks are read through the DAVIS palette, as ``fastmask.read_png`` does).
     Missing result frames raise ``EvaluationError`` naming them, unless ``allow_missing=True``
     (scored as empty masks, counted in ``Evaluation.missing``). ``sequences``: evaluate only
     these. ``bound_th``: the boundary tolerance (fraction of the diagonal, or pixels if >= 1).
