@@ -33,6 +33,10 @@ from fastmask import coco, rle
 from fastmask import metrics
 
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
+# Note: the function ``evaluate`` shadows the subpackage attribute ``fastmask.evaluate``; the
+# subpackage's names stay importable with ``from fastmask.evaluate import ...``.
+# isort: split
+from fastmask.evaluate import Evaluation, evaluate
 
 # --- datasets (issue: datasets) ------------------------------------------------------------
 # isort: split
@@ -40,6 +44,7 @@ from fastmask import datasets
 
 __all__ = [
     "DAVIS_PALETTE",
+    "Evaluation",
     "EvaluationError",
     "PngError",
     "PngInfo",
@@ -48,6 +53,7 @@ __all__ = [
     "coco",
     "decode_png",
     "encode_png",
+    "evaluate",
     "get_max_pixels",
     "metrics",
     "png_info",

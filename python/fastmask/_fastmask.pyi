@@ -178,3 +178,35 @@ def _bound_pix(bound_th: float, height: int, width: int) -> float: ...
 def _disk(radius: float) -> NDArray[np.uint8]: ...
 
 # --- evaluation ----------------------------------------------------------------------------
+
+# Private: wrapped by fastmask.evaluate (which documents the public API).
+
+__all__ += ["_eval_sequences", "_read_labels"]
+
+def _eval_sequences(
+    gt: Sequence[Sequence[str | os.PathLike[str]]],
+    pred: Sequence[Sequence[str | os.PathLike[str] | None]],
+    objects: Sequence[Sequence[int]],
+    max_pred_label: Sequence[int],
+    *,
+    dynamic: bool,
+    cross: bool,
+    void: int | None,
+    binarize: bool,
+    same_size: bool,
+    bound_th: float,
+    threads: int | None,
+) -> tuple[
+    list[
+        tuple[
+            NDArray[np.uint8],
+            NDArray[np.float64],
+            NDArray[np.float64],
+            NDArray[np.bool_],
+            NDArray[np.bool_],
+            NDArray[np.int64],
+        ]
+    ],
+    dict[str, float],
+]: ...
+def _read_labels(path: str | os.PathLike[str]) -> NDArray[np.uint8]: ...

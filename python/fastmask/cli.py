@@ -20,6 +20,8 @@ from typing import Any, Callable
 import numpy as np
 
 import fastmask
+from fastmask.evaluate.cli import add_parser as add_eval_parser
+from fastmask.evaluate.cli import demo_evaluation
 
 PROG = "fastmask"
 
@@ -195,7 +197,9 @@ def _run_demo(args: argparse.Namespace) -> int:
         else Path(args.out)
     )
     try:
-        return _demo(root, args)
+        code = _demo(root, args)
+        # Last step: perturbed results scored with the davis2017 rules (fastmask.evaluate).
+        return code or demo_evaluation(root, args.threads)
     finally:
         if own_tmp:
             shutil.rmtree(root, ignore_errors=True)
@@ -361,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_info(sub)
     _add_demo(sub)
+    add_eval_parser(sub)
     _add_check_submission(sub)
     return parser
 

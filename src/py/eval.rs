@@ -1,5 +1,134 @@
-use pyo3::prelude::*;
+//! Bindings for the evaluation engine. The Python layer (`python/fastmask/evaluate/`)
+//! discovers the frames, applies the protocol rules and reports; this file converts the job
+//! lists, releases the GIL around `eval::evaluate`, and returns numpy arrays per job.
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use std::path::PathBuf;
+
+use numpy::ndarray::Array2;
+use numpy::{IntoPyArray, PyArray2};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::error::Error;
+use crate::eval::{self, Job, JobScores, Rule};
+
+type JobArrays<'py> = (
+    Bound<'py, PyArray2<u8>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<f64>>,
+    Bound<'py, PyArray2<bool>>,
+    Bound<'py, PyArray2<bool>>,
+    Bound<'py, PyArray2<i64>>,
+);
+
+fn arrays<'py>(py: Python<'py>, s: JobScores) -> PyResult<JobArrays<'py>> {
+    let nt = s.shapes.len();
+    let np_ = s.pairs.len();
+    let shape_err = |e: numpy::ndarray::ShapeError| Error::shape(e.to_string());
+    let pairs: Vec<u8> = s.pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    let shapes: Vec<i64> = s
+        .shapes
+        .iter()
+        .flat_map(|&(h, w)| [h as i64, w as i64])
+        .collect();
+    Ok((
+        Array2::from_shape_vec((np_, 2), pairs)
+            .map_err(shape_err)?
+            .into_pyarray(py),
+        Array2::from_shape_vec((nt, np_), s.j)
+            .map_err(shape_err)?
+            .into_pyarray(py),
+        Array2::from_shape_vec((nt, np_), s.f)
+            .map_err(shape_err)?
+            .into_pyarray(py),
+        Array2::from_shape_vec((nt, 256), s.gt_present)
+            .map_err(shape_err)?
+            .into_pyarray(py),
+        Array2::from_shape_vec((nt, 256), s.pred_present)
+            .map_err(shape_err)?
+            .into_pyarray(py),
+        Array2::from_shape_vec((nt, 2), shapes)
+            .map_err(shape_err)?
+            .into_pyarray(py),
+    ))
+}
+
+/// Score jobs (see `eval::evaluate`): per job (pairs, J, F, gt_present, pred_present, shapes),
+/// and the per-stage thread-seconds {"decode", "J", "F"}.
+#[pyfunction]
+#[pyo3(signature = (gt, pred, objects, max_pred_label, *, dynamic, cross, void, binarize, same_size, bound_th, threads))]
+#[allow(clippy::too_many_arguments)]
+fn _eval_sequences<'py>(
+    py: Python<'py>,
+    gt: Vec<Vec<PathBuf>>,
+    pred: Vec<Vec<Option<PathBuf>>>,
+    objects: Vec<Vec<u8>>,
+    max_pred_label: Vec<u8>,
+    dynamic: bool,
+    cross: bool,
+    void: Option<u8>,
+    binarize: bool,
+    same_size: bool,
+    bound_th: f64,
+    threads: Option<usize>,
+) -> PyResult<(Vec<JobArrays<'py>>, Bound<'py, PyDict>)> {
+    if pred.len() != gt.len() || objects.len() != gt.len() || max_pred_label.len() != gt.len() {
+        return Err(Error::param(format!(
+            "gt, pred, objects and max_pred_label must have one entry per job; got {}, {}, {}, {}",
+            gt.len(),
+            pred.len(),
+            objects.len(),
+            max_pred_label.len()
+        ))
+        .into());
+    }
+    let jobs: Vec<Job> = gt
+        .into_iter()
+        .zip(pred)
+        .zip(objects)
+        .zip(max_pred_label)
+        .map(|(((gt, pred), objects), max_pred_label)| Job {
+            gt,
+            pred,
+            objects,
+            max_pred_label,
+        })
+        .collect();
+    let rule = Rule {
+        dynamic,
+        cross,
+        void,
+        binarize,
+        same_size,
+        bound_th,
+    };
+    let (scores, timings) = py.detach(|| eval::evaluate(&jobs, &rule, threads))?;
+    let out = scores
+        .into_iter()
+        .map(|s| arrays(py, s))
+        .collect::<PyResult<Vec<_>>>()?;
+    let stages = PyDict::new(py);
+    stages.set_item("decode", timings.decode)?;
+    stages.set_item("J", timings.j)?;
+    stages.set_item("F", timings.f)?;
+    Ok((out, stages))
+}
+
+/// The label map of one PNG file as the engine reads it: (H, W) uint8.
+#[pyfunction]
+fn _read_labels<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyArray2<u8>>> {
+    let (h, w, labels) = py.detach(|| -> crate::Result<_> {
+        let (mut file, mut labels) = (Vec::new(), Vec::new());
+        let (h, w) = eval::read_labels(&path, &mut file, &mut labels)?;
+        Ok((h, w, labels))
+    })?;
+    Ok(Array2::from_shape_vec((h, w), labels)
+        .map_err(|e| Error::shape(e.to_string()))?
+        .into_pyarray(py))
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_eval_sequences, m)?)?;
+    m.add_function(wrap_pyfunction!(_read_labels, m)?)?;
     Ok(())
 }

@@ -1,0 +1,156 @@
+"""The ``fastmask eval`` subcommand: ``add_parser(subparsers)`` registers it, ``run(args)`` runs it
+and returns the exit status (0, or 1 with a one-line message on stderr for any input error)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from fastmask._fastmask import EvaluationError, PngError
+from fastmask.evaluate._api import PROTOCOLS, TASKS, evaluate
+from fastmask.evaluate._evaluation import Evaluation
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    p = subparsers.add_parser(
+        "eval",
+        help="evaluate result masks against ground truth (DAVIS, vos-benchmark, SA-V rules)",
+        description=(
+            "Score result masks with the rules of a reference tool and write that tool's files. "
+            "Example: fastmask eval --protocol davis2017 --gt DAVIS --results results/osvos"
+        ),
+    )
+    p.add_argument("--protocol", choices=PROTOCOLS, default="davis2017")
+    p.add_argument("--gt", required=True, type=Path, help="ground truth (a DAVIS root for davis*)")
+    p.add_argument("--results", required=True, type=Path, help="folder of <sequence>/<frame>.png")
+    p.add_argument("--set", dest="subset", default="val", help="DAVIS image set (default: val)")
+    p.add_argument("--task", choices=TASKS, default="semi-supervised", help="DAVIS-2017 task")
+    p.add_argument("--resolution", default="480p", help="DAVIS annotations resolution folder")
+    p.add_argument(
+        "--do-not-skip-first-and-last",
+        action="store_true",
+        help="vos-benchmark / sav: score the first and the last frame too",
+    )
+    p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=None,
+        help="folder for the protocol's result files (default: the results folder, like the tools)",
+    )
+    p.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="score missing result frames as empty masks instead of failing",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    p.set_defaults(func=run)
+    return p
+
+
+def summary(ev: Evaluation, seconds: float, threads: int | None) -> str:
+    opts = ev.options
+    what = ev.protocol
+    if ev.protocol == "davis2017":
+        what += f" {opts['task']}"
+    if "subset" in opts:
+        what += f", set {opts['subset']}"
+    head = (
+        f"{what}: {ev.n_sequences} sequences, {len(ev.objects)} objects, {ev.n_frames} frames "
+        f"in {seconds:.2f} s ({threads or 'all'} threads)"
+    )
+    lines = [head, "", ev.report()]
+    if ev.missing:
+        lines.append("")
+        lines.append(f"{ev.missing} missing result frame(s) were scored as empty masks")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        ev = evaluate(
+            args.gt,
+            args.results,
+            args.protocol,
+            task=args.task,
+            subset=args.subset,
+            resolution=args.resolution,
+            skip_first_and_last=not args.do_not_skip_first_and_last,
+            allow_missing=args.allow_missing,
+            threads=args.threads,
+            progress=not args.no_progress,
+        )
+        out = args.output if args.output is not None else args.results
+        written = ev.write(out)
+    except (EvaluationError, PngError, OSError, ValueError) as e:
+        print(f"fastmask eval: error: {e}", file=sys.stderr)
+        return 1
+    print(summary(ev, ev.timings["total"], args.threads))
+    print()
+    for w in written:
+        print(f"wrote {w}")
+    return 0
+
+
+def _perturb(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A plausible imperfect prediction of one frame: per object a shift, an erosion, a
+    dilation or a miss (numpy only: the demo needs no image library)."""
+    out = np.zeros_like(labels)
+    for k in np.unique(labels)[1:]:
+        m = labels == k
+        op = rng.integers(0, 8)
+        if op == 0:
+            continue  # missed in this frame
+        if op <= 2:
+            m = np.roll(m, tuple(int(v) for v in rng.integers(-6, 7, 2)), axis=(0, 1))
+        for _ in range(int(rng.integers(0, 4)) if op in (3, 4) else 0):
+            grow = op == 4
+            n = [np.roll(m, s, axis=a) for a in (0, 1) for s in (-1, 1)]
+            m = (m | n[0] | n[1] | n[2] | n[3]) if grow else (m & n[0] & n[1] & n[2] & n[3])
+        out[m] = k
+    return out
+
+
+def demo_evaluation(root: Path, threads: int | None) -> int:
+    """``fastmask demo``'s last step: ``root`` holds DAVIS-layout ground truth
+    (``Annotations/480p/<seq>``); write perturbed results, evaluate them with the davis2017
+    rules, print the summary and the time taken."""
+    from fastmask import read_pngs, write_pngs
+
+    ann = root / "Annotations" / "480p"
+    names = sorted(p.name for p in ann.iterdir() if p.is_dir())
+    if any(len(list((ann / n).glob("*.png"))) < 3 for n in names):
+        print(
+            "\n  evaluation skipped: DAVIS semi-supervised scores frames 1..T-2 (use --frames 3+)"
+        )
+        return 0
+    sets = root / "ImageSets" / "2017"
+    sets.mkdir(parents=True, exist_ok=True)
+    (sets / "val.txt").write_text("".join(f"{n}\n" for n in names))
+    rng = np.random.default_rng(0)
+    for name in names:
+        frames = sorted((ann / name).glob("*.png"))
+        gt = read_pngs(frames, threads=threads)
+        res = np.stack([_perturb(f, rng) for f in gt])
+        (root / "results" / name).mkdir(parents=True, exist_ok=True)
+        write_pngs([root / "results" / name / p.name for p in frames], res, threads=threads)
+    ev = evaluate(root, root / "results", "davis2017", threads=threads)
+    print()
+    print("  evaluation (davis2017 rules) of perturbed results:")
+    print("  " + summary(ev, ev.timings["total"], threads).replace("\n", "\n  "))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="fastmask")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_parser(sub)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
