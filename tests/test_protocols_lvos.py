@@ -113,3 +113,23 @@ def test_lvos_errors(lvos: tuple[Path, Path], tmp_path: Path) -> None:
         assert ev.missing == 1
     finally:
         victim.write_bytes(data)
+
+
+def test_lvos_through_evaluate_and_cli(lvos: tuple[Path, Path], tmp_path: Path) -> None:
+    import fastmask
+    from fastmask.cli import main
+
+    root, res = lvos
+    split = root / "valid"
+    _, _, gl, per = ref.lvos_evaluate(str(split), "valid", str(res), ["lvos01"])
+    ev = fastmask.evaluate(split, res, "lvos", split="valid")
+    assert ev.files()["global_results-valid.csv"] == gl
+    argv = ["eval", "--protocol", "lvos", "--gt", str(split), "--results", str(res)]
+    argv += ["--split", "valid", "--output", str(tmp_path), "--no-progress"]
+    assert main(argv) == 0
+    assert (tmp_path / "global_results-valid.csv").read_text() == gl
+    assert (tmp_path / "per-sequence_results-valid.csv").read_text() == per
+    with pytest.raises(ValueError, match="semi-supervised"):
+        fastmask.evaluate(split, res, "lvos", task="unsupervised")
+    with pytest.raises(TypeError, match="unexpected options"):
+        fastmask.evaluate(split, res, "davis2017", split="valid")

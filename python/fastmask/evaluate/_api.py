@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fastmask.evaluate import _engine
+from fastmask.evaluate._dataset_protocols import DATASET_PROTOCOLS, dispatch
 from fastmask.evaluate._discover import Plan, plan_davis, plan_sav, plan_vos
+from fastmask.evaluate._dsresult import DatasetEvaluation
 from fastmask.evaluate._evaluation import (
     Evaluation,
     ObjectScore,
@@ -17,7 +19,7 @@ from fastmask.evaluate._evaluation import (
     vos_objects,
 )
 
-PROTOCOLS = ("davis2017", "davis2016", "vos-benchmark", "sav")
+PROTOCOLS = ("davis2017", "davis2016", "vos-benchmark", "sav", *DATASET_PROTOCOLS)
 TASKS = ("semi-supervised", "unsupervised")
 
 
@@ -33,10 +35,11 @@ def evaluate(
     sequences: Sequence[str] | None = None,
     allow_missing: bool = False,
     bound_th: float = 0.008,
-    decay: Literal["davis", "exact"] = "davis",
+    decay: Literal["davis", "exact"] | None = None,
     threads: int | None = None,
     progress: bool | Callable[[int, int], None] = False,
-) -> Evaluation:
+    **protocol_options: Any,
+) -> Evaluation | DatasetEvaluation:
     """Evaluate a folder of result masks against ground truth with a reference tool's rules.
 
     Protocols (``protocol=``), each reproducing its tool's numbers and files exactly:
@@ -54,14 +57,21 @@ def evaluate(
       truth, each scored from the frame where it is first seen (ground truth or result);
       ``skip_first_and_last`` as its ``-d`` flag.
     - ``"sav"``: SA-V, ``gt/<video>/<obj>/<frame>.png`` binary masks, each object on its own frames.
+    - ``"youtube-vos"``, ``"mose"``, ``"mosev2"``, ``"lvos"``, ``"sparse"``: the dataset protocols
+      (``fastmask.evaluate._youtube_vos``, ``_mose``, ``_lvos``, ``_sparse`` say what each
+      reproduces and which choices it makes). They take their own keyword options
+      (``split=``, ``meta=``, ``seen=``, ``unseen=``, ``objects=``, ``skip_first=``) and return a
+      ``DatasetEvaluation`` whose ``write`` gives their tool's files (MOSE-api ``metrics.json`` /
+      ``scores.txt``, LVOS CSVs).
 
     ``results/<seq>/<frame>.png`` (same names as the ground truth) hold palette / gray label maps
     (8-bit; RGB masks are read through the DAVIS palette, as ``fastmask.read_png`` does).
     Missing result frames raise ``EvaluationError`` naming them, unless ``allow_missing=True``
     (scored as empty masks, counted in ``Evaluation.missing``). ``sequences``: evaluate only
     these. ``bound_th``: the boundary tolerance (fraction of the diagonal, or pixels if >= 1).
-    ``decay``: ``"davis"`` (default) keeps the official uint8 decay bins, which are wrong for
-    sequences of 256 frames or more (LVOS, MOSE); ``"exact"`` uses the intended bins.
+    ``decay``: ``"davis"`` (the default of the DAVIS-family protocols) keeps the official uint8
+    decay bins, which are wrong for sequences of 256 frames or more (LVOS, MOSE); ``"exact"``
+    uses the intended bins (the default of mose, lvos and sparse).
     ``threads``: worker threads (None: all cores). ``progress``: True for a progress bar on
     stderr, or a callable ``(done, total)``.
 
@@ -80,6 +90,25 @@ def evaluate(
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
+    if protocol in DATASET_PROTOCOLS:
+        return dispatch(
+            gt,
+            results,
+            protocol,
+            task=task,
+            subset=subset,
+            resolution=resolution,
+            sequences=sequences,
+            allow_missing=allow_missing,
+            bound_th=bound_th,
+            decay=decay,
+            threads=threads,
+            options=protocol_options,
+        )
+    if protocol_options:
+        raise TypeError(
+            f"unexpected options for protocol {protocol!r}: {', '.join(protocol_options)}"
+        )
     if not bound_th > 0:
         raise ValueError(f"bound_th must be > 0, got {bound_th}")
     gt_path, res_path = Path(gt), Path(results)
@@ -169,5 +198,5 @@ def evaluate(
         n_frames=sum(len(j.gt) for j in jobs),
         missing=sum(j.missing for j in jobs),
         timings=timings,
-        decay=decay,
+        decay=decay or "davis",
     )

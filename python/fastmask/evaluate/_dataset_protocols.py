@@ -59,6 +59,13 @@ def add_arguments(parser: Any) -> None:
         help="sparse: objects of the first annotated frame (DAVIS) or every label",
     )
     g.add_argument(
+        "--decay",
+        choices=("davis", "exact"),
+        default=None,
+        help="mose / lvos / sparse: decay bins as davis2017-evaluation (uint8, wrong from 256 "
+        "frames) or exact (default)",
+    )
+    g.add_argument(
         "--keep-first",
         action="store_true",
         help="sparse: also score the first annotated frame",
@@ -66,12 +73,14 @@ def add_arguments(parser: Any) -> None:
 
 
 def options_from_args(protocol: str, args: Any) -> dict[str, Any]:
-    """Keyword options of ``protocol`` from parsed ``fastmask eval`` arguments."""
-    opts: dict[str, Any] = {"threads": getattr(args, "threads", None)}
-    if getattr(args, "split", None):
+    """The dataset-specific keyword options of ``protocol`` (``split``, ``meta``, ``seen``,
+    ``unseen``, ``objects``, ``skip_first``, ``decay``) from parsed ``fastmask eval`` arguments;
+    the common ones (set, resolution, threads, allow-missing) go through ``fastmask.evaluate``."""
+    opts: dict[str, Any] = {}
+    if protocol not in DATASET_PROTOCOLS:
+        return opts
+    if getattr(args, "split", None) and protocol != "sparse":
         opts["split"] = args.split
-    if protocol != "mosev2":
-        opts["allow_missing"] = bool(getattr(args, "allow_missing", False))
     if protocol in ("mose", "lvos", "sparse") and getattr(args, "decay", None):
         opts["decay"] = args.decay
     if protocol in ("mose", "mosev2") and getattr(args, "meta", None):
@@ -82,9 +91,45 @@ def options_from_args(protocol: str, args: Any) -> dict[str, Any]:
     if protocol == "lvos" and getattr(args, "unseen", None):
         opts["unseen"] = args.unseen
     if protocol == "sparse":
-        opts.pop("split", None)
-        opts["subset"] = getattr(args, "subset", "val")
-        opts["resolution"] = getattr(args, "resolution", "480p")
         opts["objects"] = getattr(args, "objects", "first-frame")
         opts["skip_first"] = not getattr(args, "keep_first", False)
     return opts
+
+
+def dispatch(
+    gt: str | os.PathLike[str],
+    results: str | os.PathLike[str],
+    protocol: str,
+    *,
+    task: str,
+    subset: str,
+    resolution: str,
+    sequences: Any,
+    allow_missing: bool,
+    bound_th: float,
+    decay: str | None,
+    threads: int | None,
+    options: dict[str, Any],
+) -> DatasetEvaluation:
+    """``fastmask.evaluate`` for a dataset protocol: the common arguments mapped onto the
+    protocol's own (``subset`` / ``resolution`` for ``sparse``; ``decay=None`` keeps the
+    protocol's default), ``options`` passed as they are."""
+    if task != "semi-supervised":
+        raise ValueError(f"protocol {protocol!r} has only the semi-supervised task, got {task!r}")
+    if bound_th != 0.008:
+        raise ValueError(f"protocol {protocol!r} uses its tool's boundary rule; bound_th is fixed")
+    kw: dict[str, Any] = {"sequences": sequences, "threads": threads}
+    if protocol != "mosev2":
+        kw["allow_missing"] = allow_missing
+    elif allow_missing:
+        raise ValueError(
+            "mosev2 follows score.py: a missing result video scores 0 and a missing frame is an "
+            "error; allow_missing is not available"
+        )
+    if decay is not None and protocol in ("mose", "lvos", "sparse"):
+        kw["decay"] = decay
+    if protocol == "sparse":
+        kw["subset"] = subset
+        kw["resolution"] = resolution
+    kw.update(options)
+    return evaluate_dataset(gt, results, protocol, **kw)

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
+
 from fastmask._fastmask import EvaluationError
 from fastmask.png import png_info, read_pngs
-from numpy.typing import NDArray
 
 #: Frames decoded at once per video. Measured on benches/bench_datasets.py's LVOS set (2 videos
 #: x 300 frames, 854x480): peak RSS 72 MB with 16, 109 MB with 32, 193 MB with 64 (the metrics

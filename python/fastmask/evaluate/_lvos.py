@@ -32,6 +32,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
+
 from fastmask._fastmask import EvaluationError
 from fastmask.datasets import LVOS
 from fastmask.datasets._layouts import frame_range

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from fastmask._fastmask import EvaluationError
 from fastmask.datasets import MOSE
 from fastmask.datasets._base import frame_sort_key, subfolders

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
 from fastmask.datasets import DAVIS
 from fastmask.evaluate._dsresult import (
     DatasetEvaluation,

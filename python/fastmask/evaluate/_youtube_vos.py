@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+
 from fastmask.datasets import YouTubeVOS
 from fastmask.datasets._base import frame_sort_key
 from fastmask.evaluate._dsresult import (

@@ -11,6 +11,8 @@ import numpy as np
 
 from fastmask._fastmask import EvaluationError, PngError
 from fastmask.evaluate._api import PROTOCOLS, TASKS, evaluate
+from fastmask.evaluate._dataset_protocols import add_arguments, options_from_args
+from fastmask.evaluate._dsresult import DatasetEvaluation
 from fastmask.evaluate._evaluation import Evaluation
 
 
@@ -47,11 +49,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="score missing result frames as empty masks instead of failing",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    add_arguments(p)
     p.set_defaults(func=run)
     return p
 
 
-def summary(ev: Evaluation, seconds: float, threads: int | None) -> str:
+def summary(ev: Evaluation | DatasetEvaluation, seconds: float, threads: int | None) -> str:
     opts = ev.options
     what = ev.protocol
     if ev.protocol == "davis2017":
@@ -82,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
             allow_missing=args.allow_missing,
             threads=args.threads,
             progress=not args.no_progress,
+            **options_from_args(args.protocol, args),
         )
         out = args.output if args.output is not None else args.results
         written = ev.write(out)
