@@ -35,9 +35,9 @@ from dsref import gen, ref  # noqa: E402
 pytest.importorskip("fastmask.metrics")
 pytest.importorskip("pandas")
 
-from fastmask.evaluate._dataset_protocols import evaluate_dataset  # noqa: E402
+import fastmask  # noqa: E402
 
-SMALL = os.environ.get("FASTMASK_BENCH_SMALL") == "1"
+SMALL = bool(os.environ.get("FASTMASK_BENCH_SMALL"))
 SIZE = (240, 427) if SMALL else (480, 854)
 LVOS_FRAMES = 300 if SMALL else 1500  # frame numbers; every 5th is annotated
 YT_VIDEOS = 20 if SMALL else 100
@@ -136,11 +136,10 @@ def test_lvos_fastmask(benchmark: pytest.FixtureRequest) -> None:
     benchmark.group = LVOS_GROUP
     benchmark.extra_info["impl"] = "fastmask lvos"
     benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
-        "from fastmask.evaluate._dataset_protocols import evaluate_dataset\n"
-        f"evaluate_dataset({str(split)!r}, {str(res)!r}, 'lvos', split='valid')"
+        f"import fastmask\nfastmask.evaluate({str(split)!r}, {str(res)!r}, 'lvos', split='valid')"
     )
     ev = benchmark.pedantic(
-        evaluate_dataset, (split, res, "lvos"), {"split": "valid"}, rounds=3, iterations=1
+        fastmask.evaluate, (split, res, "lvos"), {"split": "valid"}, rounds=3, iterations=1
     )
     assert ev.objects
 
@@ -157,7 +156,7 @@ def test_lvos_reference(benchmark: pytest.FixtureRequest) -> None:
     rows = benchmark.pedantic(
         ref.lvos_evaluate, (str(split), "valid", str(res), ["lvos01"]), rounds=1, iterations=1
     )
-    ours = evaluate_dataset(split, res, "lvos", split="valid")
+    ours = fastmask.evaluate(split, res, "lvos", split="valid")
     assert abs(ours.global_scores["J&F-Mean"] - rows[1]["J&F-Mean"]) < 1e-12
 
 
@@ -166,10 +165,9 @@ def test_youtube_fastmask(benchmark: pytest.FixtureRequest) -> None:
     benchmark.group = YT_GROUP
     benchmark.extra_info["impl"] = "fastmask youtube-vos"
     benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
-        "from fastmask.evaluate._dataset_protocols import evaluate_dataset\n"
-        f"evaluate_dataset({str(root)!r}, {str(res)!r}, 'youtube-vos')"
+        f"import fastmask\nfastmask.evaluate({str(root)!r}, {str(res)!r}, 'youtube-vos')"
     )
-    ev = benchmark.pedantic(evaluate_dataset, (root, res, "youtube-vos"), rounds=3, iterations=1)
+    ev = benchmark.pedantic(fastmask.evaluate, (root, res, "youtube-vos"), rounds=3, iterations=1)
     assert len(ev.objects) >= YT_VIDEOS
 
 
@@ -183,7 +181,7 @@ def test_youtube_reference(benchmark: pytest.FixtureRequest) -> None:
         f"youtube_reference(Path({str(root)!r}), Path({str(res)!r}))"
     )
     jf = benchmark.pedantic(youtube_reference, (root, res), rounds=1, iterations=1)
-    ev = evaluate_dataset(root, res, "youtube-vos")
+    ev = fastmask.evaluate(root, res, "youtube-vos")
     mean = np.mean([(o.stats["J-Mean"] + o.stats["F-Mean"]) / 2 for o in ev.objects])
     assert abs(mean - jf) < 1e-12
 
@@ -193,11 +191,10 @@ def test_mosev2_fastmask(benchmark: pytest.FixtureRequest) -> None:
     benchmark.group = MOSE_GROUP
     benchmark.extra_info["impl"] = "fastmask mosev2"
     benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
-        "from fastmask.evaluate._dataset_protocols import evaluate_dataset\n"
-        f"evaluate_dataset({str(root)!r}, {str(res)!r}, 'mosev2', split='valid')"
+        f"import fastmask\nfastmask.evaluate({str(root)!r}, {str(res)!r}, 'mosev2', split='valid')"
     )
     ev = benchmark.pedantic(
-        evaluate_dataset, (root, res, "mosev2"), {"split": "valid"}, rounds=3, iterations=1
+        fastmask.evaluate, (root, res, "mosev2"), {"split": "valid"}, rounds=3, iterations=1
     )
     assert ev.objects
 
@@ -212,5 +209,5 @@ def test_mosev2_reference(benchmark: pytest.FixtureRequest) -> None:
         f"from dsref import ref\nref.mosev2_score(*{args!r})"
     )
     _, _, text = benchmark.pedantic(ref.mosev2_score, args, rounds=1, iterations=1)
-    ours = evaluate_dataset(root, res, "mosev2", split="valid")
+    ours = fastmask.evaluate(root, res, "mosev2", split="valid")
     assert ours.files()["scores.txt"] == text

@@ -142,3 +142,19 @@ def test_small_radius_is_refused() -> None:
     g[0, 10:20, 10:30] = True
     with pytest.raises(ValueError, match="below 1"):
         scores.mosev2_boundary(g, g)
+
+
+def test_mosev2_command_line(mose2: tuple[Path, Path], tmp_path: Path) -> None:
+    from fastmask.cli import main
+
+    root, res = mose2
+    meta = root / "valid" / "meta.json"
+    _, fmt, text = ref.mosev2_score(str(meta), str(root / "valid" / "Annotations"), str(res))
+    argv = ["eval", "--protocol", "mosev2", "--gt", str(root), "--results", str(res)]
+    argv += ["--split", "valid", "--meta", str(meta), "--output", str(tmp_path), "--no-progress"]
+    assert main(argv) == 0
+    assert (tmp_path / "scores.txt").read_text() == text
+    got = json.loads((tmp_path / "metrics.json").read_text())
+    got.pop("total_time")
+    assert got == fmt
+    assert main([*argv, "--allow-missing"]) == 1  # not a score.py behaviour

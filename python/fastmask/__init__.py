@@ -4,7 +4,9 @@
   ``write_pngs`` and ``DAVIS_PALETTE``;
 - COCO RLE: ``fastmask.coco`` (a drop-in for ``pycocotools.mask``) and ``fastmask.rle``;
 - metrics: ``fastmask.metrics`` (J, boundary F, statistics);
-- evaluation: ``fastmask.evaluate`` and the ``fastmask eval`` command.
+- evaluation: ``fastmask.evaluate`` and the ``fastmask eval`` command;
+- datasets: ``fastmask.datasets`` (DAVIS, YouTube-VOS, MOSE, LVOS, SA-V loaders) and the
+  ``fastmask check-submission`` command.
 """
 
 from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
