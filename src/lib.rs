@@ -21,4 +21,7 @@ pub mod rle;
 #[cfg(feature = "python")]
 mod py;
 
+#[cfg(test)]
+mod testutil;
+
 pub use error::{Error, Result};

@@ -337,15 +337,7 @@ pub fn score(
 mod tests {
     use super::*;
 
-    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
-        let mut s = seed;
-        move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        }
-    }
+    use crate::testutil::xorshift;
 
     /// Runs of random labels from `labels`, like masks (long runs, some single pixels).
     fn runs(rnd: &mut impl FnMut() -> u64, n: usize, labels: &[u8]) -> Vec<u8> {

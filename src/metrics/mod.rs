@@ -316,15 +316,7 @@ pub fn boundary_f(
 mod tests {
     use super::*;
 
-    fn xorshift(seed: u64) -> impl FnMut() -> u64 {
-        let mut s = seed;
-        move || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        }
-    }
+    use crate::testutil::xorshift;
 
     /// A label map of a few overlapping rectangles with labels 1..=k.
     fn rect_labels<T: Label + From<u8>>(

@@ -1026,27 +1026,7 @@ mod tests {
                 let a = if i > 0 { cur[i - 1] } else { 0 };
                 let b = prev[i];
                 let c = if i > 0 { prev[i - 1] } else { 0 };
-                let pred = match kind {
-                    0 => 0,
-                    1 => a,
-                    2 => b,
-                    3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
-                    _ => {
-                        let p = i16::from(a) + i16::from(b) - i16::from(c);
-                        let (pa, pb, pc) = (
-                            (p - i16::from(a)).abs(),
-                            (p - i16::from(b)).abs(),
-                            (p - i16::from(c)).abs(),
-                        );
-                        if pa <= pb && pa <= pc {
-                            a
-                        } else if pb <= pc {
-                            b
-                        } else {
-                            c
-                        }
-                    }
-                };
+                let pred = crate::testutil::predictor(kind, a, b, c);
                 f[i] = cur[i].wrapping_sub(pred);
             }
             raw.push(kind);

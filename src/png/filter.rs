@@ -214,27 +214,7 @@ mod tests {
             let a = if i >= bpp { cur[i - bpp] } else { 0 };
             let b = prev[i];
             let c = if i >= bpp { prev[i - bpp] } else { 0 };
-            let pred = match kind {
-                0 => 0,
-                1 => a,
-                2 => b,
-                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
-                _ => {
-                    let p = i32::from(a) + i32::from(b) - i32::from(c);
-                    let (pa, pb, pc) = (
-                        (p - i32::from(a)).abs(),
-                        (p - i32::from(b)).abs(),
-                        (p - i32::from(c)).abs(),
-                    );
-                    if pa <= pb && pa <= pc {
-                        a
-                    } else if pb <= pc {
-                        b
-                    } else {
-                        c
-                    }
-                }
-            };
+            let pred = crate::testutil::predictor(kind, a, b, c);
             cur[i] = cur[i].wrapping_add(pred);
         }
     }
