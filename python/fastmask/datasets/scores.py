@@ -241,7 +241,8 @@ def lvos_v(j: ArrayLike, f: ArrayLike) -> float:
 
 
 def statistics(values: ArrayLike, decay: str = "exact") -> tuple[float, float, float]:
-    """DAVIS ``(Mean, Recall, Decay)`` of one object's per-frame values.
+    """DAVIS ``(Mean, Recall, Decay)`` of one object's per-frame values
+    (:func:`fastmask.metrics.statistics`).
 
     ``decay="davis"`` (also ``"reference"``): bin edges cast to uint8 as davis2017-evaluation
     does, which is wrong from 256 frames on (LVOS and MOSE videos are that long);
@@ -251,18 +252,8 @@ def statistics(values: ArrayLike, decay: str = "exact") -> tuple[float, float, f
         >>> statistics(np.linspace(1, 0, 300), "exact")[2] > 0.7
         True
     """
-    v = np.asarray(values, np.float64)
-    if decay in ("davis", "reference"):
-        cast: Any = np.uint8
-    elif decay in ("exact", "corrected"):
-        cast = np.int64
-    else:
+    names = {"davis": "davis", "reference": "davis", "exact": "exact", "corrected": "exact"}
+    if decay not in names:
         raise ValueError(f'decay must be "exact" or "davis"; got {decay!r}')
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        mean = np.nanmean(v)
-        recall = np.nanmean(v > 0.5)
-        ids = (np.round(np.linspace(1, len(v), 5) + 1e-10) - 1).astype(cast)
-        bins = [v[ids[i] : ids[i + 1] + 1] for i in range(4)]
-        d = np.nanmean(bins[0]) - np.nanmean(bins[3])
-    return float(mean), float(recall), float(d)
+    m, r, d = _metrics().statistics(np.asarray(values, np.float64), names[decay])
+    return float(m), float(r), float(d)
