@@ -37,7 +37,7 @@ import numpy as np
 
 from fastmask._fastmask import PngError
 from fastmask.datasets._base import VOID, frame_sort_key, listing, read_list, stems
-from fastmask.png import png_info, read_png
+from fastmask.png import png_info, read_png, read_pngs
 
 __all__ = ["PROTOCOLS", "Problem", "Requirements", "check_submission", "requirements"]
 
@@ -281,6 +281,7 @@ def _check_video(folder: Path, spec: VideoSpec, check_ids: bool) -> list[Problem
             )
         )
     expected = spec.size
+    decode: list[Path] = []  # same-size palette / gray frames whose labels are checked
     for stem in sorted(have, key=frame_sort_key):
         path = have[stem]
         try:
@@ -310,23 +311,37 @@ def _check_video(folder: Path, spec: VideoSpec, check_ids: bool) -> list[Problem
                 )
             )
             continue
-        if check_ids and info.color_type in (0, 3):
+        if check_ids and info.color_type in (0, 3) and info.bit_depth <= 8:
+            decode.append(path)
+    if decode:
+        out += _check_ids(decode, spec.ids)
+    return out
+
+
+def _check_ids(paths: list[Path], allowed: set[int] | None) -> list[Problem]:
+    """Labels of same-size frames, decoded together on every core (one file at a time only
+    when the batch fails, so that the failing file is named)."""
+    out: list[Problem] = []
+    try:
+        frames = list(zip(paths, read_pngs(paths)))
+    except (PngError, OSError, ValueError):
+        frames = []
+        for p in paths:
             try:
-                labels = read_png(path)
+                frames.append((p, read_png(p)))
             except (PngError, OSError) as e:
-                out.append(Problem("not-png", str(path), f"cannot be decoded ({e})"))
-                continue
-            found = np.flatnonzero(np.bincount(labels.reshape(-1).astype(np.int64)))
-            allowed = spec.ids
-            bad = [int(k) for k in found if k != 0 and allowed is not None and k not in allowed]
-            if bad:
-                ok = ", ".join(str(k) for k in sorted(allowed or ())) or "none"
-                out.append(
-                    Problem(
-                        "ids",
-                        str(path),
-                        f"labels {', '.join(map(str, bad))} are not objects of this video "
-                        f"(allowed: 0 and {ok})",
-                    )
+                out.append(Problem("not-png", str(p), f"cannot be decoded ({e})"))
+    for path, frame in frames:
+        found = np.flatnonzero(np.bincount(frame.reshape(-1), minlength=1))
+        bad = [int(k) for k in found if k != 0 and allowed is not None and k not in allowed]
+        if bad:
+            ok = ", ".join(str(k) for k in sorted(allowed or ())) or "none"
+            out.append(
+                Problem(
+                    "ids",
+                    str(path),
+                    f"labels {', '.join(map(str, bad))} are not objects of this video "
+                    f"(allowed: 0 and {ok})",
                 )
+            )
     return out
