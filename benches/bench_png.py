@@ -199,3 +199,17 @@ def test_batch_decode(benchmark: Any, batch_paths: list[Path], threads: int) -> 
         benchmark.extra_info["target"] = ">= 1.8x"
     out = benchmark(fastmask.read_pngs, batch_paths, threads=threads)
     assert out.shape == (64, 480, 854)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_batch_decode_into(benchmark: Any, batch_paths: list[Path], threads: int) -> None:
+    """The same batch decoded into a reused buffer (``out=``), as a data loader would."""
+    benchmark.group = "batch decode 64x854x480 into out="
+    benchmark.extra_info["impl"] = f"read_pngs out= threads={threads}"
+    if threads == 1:
+        benchmark.extra_info["baseline"] = True
+    else:
+        benchmark.extra_info["target"] = ">= 1.8x"
+    buf = np.empty((64, 480, 854), np.uint8)
+    out = benchmark(fastmask.read_pngs, batch_paths, threads=threads, out=buf)
+    assert out is buf

@@ -165,3 +165,54 @@ def test_read_pngs_in_a_forked_child(tmp_path: Path) -> None:
     assert np.array_equal(
         fastmask.read_pngs([tmp_path / "child0.png", tmp_path / "child1.png"]), stack[:2]
     )
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_read_pngs_into_out_equals_allocating_call(
+    tmp_path: Path, dtype: type, threads: int
+) -> None:
+    stack = _stack(dtype=dtype)
+    paths = _paths(tmp_path, len(stack))
+    fastmask.write_pngs(paths, stack)
+    buf = np.full(stack.shape, 99, dtype)  # stale content must be fully overwritten
+    got = fastmask.read_pngs(paths, threads=threads, out=buf)
+    assert got is buf
+    assert np.array_equal(buf, fastmask.read_pngs(paths, threads=threads))
+    assert np.array_equal(buf, stack)
+
+
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda s: np.zeros((s[0] + 1, s[1], s[2]), np.uint8), r"got shape \(7, 31, 45\)"),
+        (lambda s: np.zeros(s, np.uint16), "got dtype uint16"),
+        (
+            lambda s: np.zeros((s[0], s[1], s[2] * 2), np.uint8)[:, :, ::2],
+            "got a non-contiguous array",
+        ),
+        (lambda s: np.zeros(s, np.uint8)[None][0], None),
+        (lambda s: [[0]], "got <class 'list'>"),
+    ],
+)
+def test_read_pngs_out_mismatch_is_a_clear_error(tmp_path: Path, make, fragment) -> None:  # type: ignore[no-untyped-def]
+    stack = _stack()
+    paths = _paths(tmp_path, len(stack))
+    fastmask.write_pngs(paths, stack)
+    out = make(stack.shape)
+    if fragment is None:  # a plain valid buffer (a view of a view) works
+        assert np.array_equal(fastmask.read_pngs(paths, out=out), stack)
+        return
+    with pytest.raises(ValueError, match=fragment):
+        fastmask.read_pngs(paths, out=out)
+
+
+def test_read_pngs_out_must_be_writeable(tmp_path: Path) -> None:
+    stack = _stack()
+    paths = _paths(tmp_path, len(stack))
+    fastmask.write_pngs(paths, stack)
+    out = np.zeros(stack.shape, np.uint8)
+    out.flags.writeable = False
+    with pytest.raises(ValueError, match="got a read-only array"):
+        fastmask.read_pngs(paths, out=out)
+    assert not out.any()

@@ -68,6 +68,7 @@ def _read_pngs(
     threads: int | None,
     colormap: bytes | None,
     max_pixels: int,
+    out: npt.NDArray[Any] | None = None,
 ) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]: ...
 def _write_pngs(
     paths: Sequence[str | os.PathLike[str]],

@@ -295,6 +295,7 @@ def read_pngs(
     threads: int | None = None,
     colormap: ArrayLike | None = None,
     max_pixels: int | None = None,
+    out: NDArray[Any] | None = None,
 ) -> NDArray[Any]:
     """Read many PNG masks of one size into a ``(T, H, W)`` array, in parallel.
 
@@ -304,6 +305,10 @@ def read_pngs(
     sizes. Any other error names the failing file. Safe to use in forked processes (PyTorch
     DataLoader workers): no thread pool outlives a call.
 
+    ``out``: an existing C-contiguous, writeable ``(T, H, W)`` array of the frames' dtype to
+    decode into (returned). A loader that reuses one buffer skips allocating and first-touching
+    ``T * H * W`` bytes per call, which for 64 frames of 854x480 is about a third of the time.
+
     Example:
         >>> frames = sorted(glob.glob("Annotations/480p/bear/*.png"))
         >>> masks = fastmask.read_pngs(frames)
@@ -312,7 +317,7 @@ def read_pngs(
     """
     plist = _paths(paths)
     return _fastmask._read_pngs(
-        plist, _threads(threads), _palette_bytes(colormap, "colormap"), _limit(max_pixels)
+        plist, _threads(threads), _palette_bytes(colormap, "colormap"), _limit(max_pixels), out
     )
 
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use numpy::ndarray::{Array2, Array3, ArrayD, IxDyn};
-use numpy::{IntoPyArray, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
+use numpy::{IntoPyArray, PyArray3, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -15,7 +15,7 @@ use crate::parallel;
 use crate::png::atomic::write_atomic;
 use crate::png::batch::{decode_frames, encode_frame, probe, read_file, write_frames, Frames};
 use crate::png::decode::{
-    decode_png, inflate_idat, parse, Limits, Mode, Out, Png, SampleType, Samples,
+    decode_png, inflate_idat, parse, Limits, Mode, Out, OutputSpec, Png, SampleType, Samples,
 };
 use crate::png::encode::Compression;
 use crate::png::palette::{self, full_palette, Rgb, DAVIS_PALETTE};
@@ -300,13 +300,14 @@ fn add_path(e: Error, path: &Path) -> Error {
 
 /// Read and decode frames in parallel into one (T, H, W) array (see `fastmask.read_pngs`).
 #[pyfunction]
-#[pyo3(signature = (paths, threads, colormap, max_pixels))]
+#[pyo3(signature = (paths, threads, colormap, max_pixels, out=None))]
 fn _read_pngs(
     py: Python<'_>,
     paths: Vec<PathBuf>,
     threads: Option<usize>,
     colormap: Option<&Bound<'_, PyBytes>>,
     max_pixels: u64,
+    out: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
     if paths.is_empty() {
         return Err(PyValueError::new_err("read_pngs needs at least one path"));
@@ -317,6 +318,10 @@ fn _read_pngs(
     let lim = limits(max_pixels);
     let (first, spec) = py.detach(|| probe(&paths[0], &mode, &lim))?;
     let dims = (paths.len(), spec.height, spec.width);
+    if let Some(out) = out {
+        read_pngs_into(py, out, dims, &paths, &first, &spec, &mode, &lim, threads)?;
+        return Ok(out.clone().unbind());
+    }
     let n = paths.len() * spec.len();
     // The output is a Vec allocated without the GIL and handed to numpy without a copy.
     // `vec![0; n]` is calloc: the pages come zeroed from the kernel on first touch, which
@@ -360,6 +365,73 @@ fn _read_pngs(
             Ok(arr.into_pyarray(py).into_any().unbind())
         }
     }
+}
+
+/// Decode into a caller-owned `(T, H, W)` array: no allocation, no page faults, so a data
+/// loader that reuses its buffer pays for decoding only.
+#[allow(clippy::too_many_arguments)]
+fn read_pngs_into(
+    py: Python<'_>,
+    out: &Bound<'_, PyAny>,
+    dims: (usize, usize, usize),
+    paths: &[PathBuf],
+    first: &[u8],
+    spec: &OutputSpec,
+    mode: &Mode,
+    lim: &Limits,
+    threads: usize,
+) -> PyResult<()> {
+    let want = [dims.0, dims.1, dims.2];
+    let tuple = |s: &[usize]| match s {
+        [t, h, w] => format!("({t}, {h}, {w})"),
+        _ => format!("{s:?}"),
+    };
+    let (dtype, u8_out) = match spec.sample {
+        SampleType::U8 => ("uint8", out.cast::<PyArray3<u8>>().ok()),
+        SampleType::U16 => ("uint16", None),
+    };
+    let u16_out = out.cast::<PyArray3<u16>>().ok();
+    let mismatch = |shape: String| {
+        PyValueError::new_err(format!(
+            "out must be a C-contiguous, writeable {dtype} array of shape {} for these \
+             frames; got {shape}",
+            tuple(&want)
+        ))
+    };
+    match (spec.sample, u8_out, u16_out) {
+        (SampleType::U8, Some(a), _) => {
+            if a.shape() != want {
+                return Err(mismatch(format!("shape {}", tuple(a.shape()))));
+            }
+            let mut rw = a
+                .try_readwrite()
+                .map_err(|_| mismatch("a read-only array".into()))?;
+            let o = rw
+                .as_slice_mut()
+                .map_err(|_| mismatch("a non-contiguous array".into()))?;
+            py.detach(|| decode_frames(paths, first, spec, mode, lim, threads, Out::U8(o)))?;
+        }
+        (SampleType::U16, _, Some(a)) => {
+            if a.shape() != want {
+                return Err(mismatch(format!("shape {}", tuple(a.shape()))));
+            }
+            let mut rw = a
+                .try_readwrite()
+                .map_err(|_| mismatch("a read-only array".into()))?;
+            let o = rw
+                .as_slice_mut()
+                .map_err(|_| mismatch("a non-contiguous array".into()))?;
+            py.detach(|| decode_frames(paths, first, spec, mode, lim, threads, Out::U16(o)))?;
+        }
+        _ => {
+            let desc = match out.getattr("dtype") {
+                Ok(d) => format!("dtype {d}"),
+                Err(_) => format!("{}", out.get_type()),
+            };
+            return Err(mismatch(desc));
+        }
+    }
+    Ok(())
 }
 
 /// Encode frames in parallel and write them all or none (see `fastmask.write_pngs`).
