@@ -28,7 +28,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from fastmask.evaluate import evaluate
+from fastmask.evaluation import evaluate
 
 SMALL = bool(os.environ.get("FASTMASK_BENCH_SMALL"))
 WORKERS = os.cpu_count() or 1
@@ -122,7 +122,7 @@ def _peak_rss(code: str) -> dict:
     prog = (
         "import json, resource, sys\n"
         f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1] / 'tests')!r})\n"
-        "import numpy, fastmask, fastmask.evaluate\n"
+        "import numpy, fastmask, fastmask.evaluation\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         f"{code}\n"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fastmask.evaluate import linear_sum_assignment
+from fastmask.evaluation import linear_sum_assignment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    cmd = [sys.executable, "-m", "fastmask.evaluate.cli", "eval", *args]
+    cmd = [sys.executable, "-m", "fastmask.evaluation.cli", "eval", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 

@@ -1,4 +1,4 @@
-"""fastmask.evaluate on real masks from the shared corpus (skipped where it is absent).
+"""fastmask.evaluation on real masks from the shared corpus (skipped where it is absent).
 
 - DAVIS-2016 ground truth (grayscale 0/255 PNGs) against perturbed copies: davis2016 rules vs the
   test reference, and vos-benchmark (where 255 is an ordinary object id) vs the real package.
@@ -18,7 +18,7 @@ import pytest
 from conftest import corpus_path
 from evalref import davis as ref
 from evalref import vos as vosref
-from fastmask.evaluate import evaluate
+from fastmask.evaluation import evaluate
 from PIL import Image
 from scipy import ndimage
 

@@ -15,8 +15,8 @@ import pytest
 from evalref import davis as ref
 from evalref import gen
 from fastmask import EvaluationError
-from fastmask.evaluate import evaluate
-from fastmask.evaluate.cli import main
+from fastmask.evaluation import evaluate
+from fastmask.evaluation.cli import main
 
 needs_engine = pytest.mark.skipif(
     not hasattr(fastmask._fastmask, "_eval_sequences"),

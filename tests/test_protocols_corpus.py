@@ -15,7 +15,7 @@ import pytest
 from conftest import corpus_path
 from dsref import gen, ref
 from fastmask.datasets import DAVIS, Folder
-from fastmask.evaluate._dataset_protocols import evaluate_dataset
+from fastmask.evaluation._dataset_protocols import evaluate_dataset
 from PIL import Image
 from scipy import ndimage
 

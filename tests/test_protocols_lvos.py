@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from dsref import gen, ref
 from fastmask._fastmask import EvaluationError
-from fastmask.evaluate._dataset_protocols import evaluate_dataset
+from fastmask.evaluation._dataset_protocols import evaluate_dataset
 
 pytest.importorskip("fastmask.metrics")
 pytest.importorskip("pandas")

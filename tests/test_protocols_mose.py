@@ -13,7 +13,7 @@ import pytest
 from dsref import gen, ref
 from fastmask._fastmask import EvaluationError
 from fastmask.datasets import scores
-from fastmask.evaluate._dataset_protocols import evaluate_dataset
+from fastmask.evaluation._dataset_protocols import evaluate_dataset
 
 pytest.importorskip("fastmask.metrics")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from dsref import gen, ref
 from fastmask._fastmask import EvaluationError
-from fastmask.evaluate._dataset_protocols import evaluate_dataset
+from fastmask.evaluation._dataset_protocols import evaluate_dataset
 from PIL import Image
 
 pytest.importorskip("fastmask.metrics")
@@ -135,7 +135,7 @@ def test_sparse_ignores_extra_frames_and_names_rotation(tmp_path: Path) -> None:
 def test_command_line_options(tmp_path: Path) -> None:
     import argparse
 
-    from fastmask.evaluate._dataset_protocols import add_arguments, options_from_args
+    from fastmask.evaluation._dataset_protocols import add_arguments, options_from_args
 
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int)

@@ -4,7 +4,8 @@
   ``write_pngs`` and ``DAVIS_PALETTE``;
 - COCO RLE: ``fastmask.coco`` (a drop-in for ``pycocotools.mask``) and ``fastmask.rle``;
 - metrics: ``fastmask.metrics`` (J, boundary F, statistics);
-- evaluation: ``fastmask.evaluate`` and the ``fastmask eval`` command;
+- evaluation: ``fastmask.evaluate(...)`` (results in ``fastmask.evaluation``) and the
+  ``fastmask eval`` command;
 - datasets: ``fastmask.datasets`` (DAVIS, YouTube-VOS, MOSE, LVOS, SA-V loaders) and the
   ``fastmask check-submission`` command.
 """
@@ -35,10 +36,11 @@ from fastmask import coco, rle
 from fastmask import metrics
 
 # --- evaluation (issue: evaluation engine) -------------------------------------------------
-# Note: the function ``evaluate`` shadows the subpackage attribute ``fastmask.evaluate``; the
-# subpackage's names stay importable with ``from fastmask.evaluate import ...``.
+# The function is ``fastmask.evaluate``; its package is ``fastmask.evaluation`` (distinct names,
+# so neither hides the other).
 # isort: split
-from fastmask.evaluate import Evaluation, evaluate
+from fastmask import evaluation
+from fastmask.evaluation import DatasetEvaluation, Evaluation, evaluate
 
 # --- datasets (issue: datasets) ------------------------------------------------------------
 # isort: split
@@ -46,6 +48,7 @@ from fastmask import datasets
 
 __all__ = [
     "DAVIS_PALETTE",
+    "DatasetEvaluation",
     "Evaluation",
     "EvaluationError",
     "PngError",
@@ -56,6 +59,7 @@ __all__ = [
     "decode_png",
     "encode_png",
     "evaluate",
+    "evaluation",
     "get_max_pixels",
     "metrics",
     "png_info",

@@ -180,7 +180,7 @@ def _disk(radius: float) -> NDArray[np.uint8]: ...
 
 # --- evaluation ----------------------------------------------------------------------------
 
-# Private: wrapped by fastmask.evaluate (which documents the public API).
+# Private: wrapped by fastmask.evaluation (which documents the public API).
 
 __all__ += ["_eval_sequences", "_read_labels"]
 

@@ -20,8 +20,8 @@ from typing import Any, Callable
 import numpy as np
 
 import fastmask
-from fastmask.evaluate.cli import add_parser as add_eval_parser
-from fastmask.evaluate.cli import demo_evaluation
+from fastmask.evaluation.cli import add_parser as add_eval_parser
+from fastmask.evaluation.cli import demo_evaluation
 
 PROG = "fastmask"
 
@@ -198,7 +198,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     )
     try:
         code = _demo(root, args)
-        # Last step: perturbed results scored with the davis2017 rules (fastmask.evaluate).
+        # Last step: perturbed results scored with the davis2017 rules (fastmask.evaluation).
         return code or demo_evaluation(root, args.threads)
     finally:
         if own_tmp:

@@ -84,7 +84,7 @@ def eval_sequences(
 
 
 class FakeModule:
-    """Stands in for ``fastmask._fastmask`` in ``fastmask.evaluate._engine``."""
+    """Stands in for ``fastmask._fastmask`` in ``fastmask.evaluation._engine``."""
 
     def __init__(self, real):
         self._real = real

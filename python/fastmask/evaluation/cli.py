@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from fastmask._fastmask import EvaluationError, PngError
-from fastmask.evaluate._api import PROTOCOLS, TASKS, evaluate
-from fastmask.evaluate._dataset_protocols import add_arguments, options_from_args
-from fastmask.evaluate._dsresult import DatasetEvaluation
-from fastmask.evaluate._evaluation import Evaluation
+from fastmask.evaluation._api import PROTOCOLS, TASKS, evaluate
+from fastmask.evaluation._dataset_protocols import add_arguments, options_from_args
+from fastmask.evaluation._dsresult import DatasetEvaluation
+from fastmask.evaluation._evaluation import Evaluation
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]

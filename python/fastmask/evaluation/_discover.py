@@ -105,7 +105,7 @@ def _davis_2016_list(root: Path, subset: str) -> list[str]:
 
 
 def _max_label_first_frame(path: str) -> int:
-    from fastmask.evaluate._engine import read_labels
+    from fastmask.evaluation._engine import read_labels
 
     labels = read_labels(path)
     labels = labels[labels != VOID]

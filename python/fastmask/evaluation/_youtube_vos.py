@@ -31,7 +31,7 @@ import numpy as np
 
 from fastmask.datasets import YouTubeVOS
 from fastmask.datasets._base import frame_sort_key
-from fastmask.evaluate._dsresult import (
+from fastmask.evaluation._dsresult import (
     DatasetEvaluation,
     ObjectResult,
     Timer,

@@ -43,7 +43,7 @@ from fastmask.datasets.scores import (
     smoothed_from_counts,
     statistics,
 )
-from fastmask.evaluate._dsresult import (
+from fastmask.evaluation._dsresult import (
     DatasetEvaluation,
     ObjectResult,
     Timer,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fastmask import _fastmask
-from fastmask.evaluate._discover import Job, Plan
+from fastmask.evaluation._discover import Job, Plan
 
 
 @dataclass

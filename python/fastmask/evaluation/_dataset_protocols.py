@@ -1,5 +1,5 @@
 """The dataset protocols (``youtube-vos``, ``mose``, ``mosev2``, ``lvos``, ``sparse``): name ->
-function ``(gt, results, **options) -> DatasetEvaluation``. ``fastmask.evaluate`` dispatches
+function ``(gt, results, **options) -> DatasetEvaluation``. ``fastmask.evaluation`` dispatches
 these names here; each module's docstring says what it reproduces and which choices it makes.
 
 Measured with ``benches/bench_datasets.py`` (854x480 masks, a 2-core machine shared with other
@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from fastmask.evaluate._dsresult import DatasetEvaluation
-from fastmask.evaluate._lvos import evaluate_lvos
-from fastmask.evaluate._mose import evaluate_mose, evaluate_mosev2
-from fastmask.evaluate._sparse import evaluate_sparse
-from fastmask.evaluate._youtube_vos import evaluate_youtube_vos
+from fastmask.evaluation._dsresult import DatasetEvaluation
+from fastmask.evaluation._lvos import evaluate_lvos
+from fastmask.evaluation._mose import evaluate_mose, evaluate_mosev2
+from fastmask.evaluation._sparse import evaluate_sparse
+from fastmask.evaluation._youtube_vos import evaluate_youtube_vos
 
 DATASET_PROTOCOLS: dict[str, Callable[..., DatasetEvaluation]] = {
     "youtube-vos": evaluate_youtube_vos,
@@ -81,7 +81,7 @@ def add_arguments(parser: Any) -> None:
 def options_from_args(protocol: str, args: Any) -> dict[str, Any]:
     """The dataset-specific keyword options of ``protocol`` (``split``, ``meta``, ``seen``,
     ``unseen``, ``objects``, ``skip_first``, ``decay``) from parsed ``fastmask eval`` arguments;
-    the common ones (set, resolution, threads, allow-missing) go through ``fastmask.evaluate``."""
+    the common ones (set, resolution, threads, allow-missing) go through ``fastmask.evaluation``."""
     opts: dict[str, Any] = {}
     if protocol not in DATASET_PROTOCOLS:
         return opts
@@ -117,7 +117,7 @@ def dispatch(
     threads: int | None,
     options: dict[str, Any],
 ) -> DatasetEvaluation:
-    """``fastmask.evaluate`` for a dataset protocol: the common arguments mapped onto the
+    """``fastmask.evaluation`` for a dataset protocol: the common arguments mapped onto the
     protocol's own (``subset`` / ``resolution`` for ``sparse``; ``decay=None`` keeps the
     protocol's default), ``options`` passed as they are."""
     if task != "semi-supervised":

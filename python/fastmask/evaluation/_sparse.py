@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from fastmask.datasets import DAVIS
-from fastmask.evaluate._dsresult import (
+from fastmask.evaluation._dsresult import (
     DatasetEvaluation,
     ObjectResult,
     Timer,
@@ -37,7 +37,7 @@ from fastmask.evaluate._dsresult import (
     read_pairs,
     result_paths,
 )
-from fastmask.evaluate._mose import davis_files, davis_global, davis_stats
+from fastmask.evaluation._mose import davis_files, davis_global, davis_stats
 
 
 def evaluate_sparse(

@@ -37,7 +37,7 @@ from fastmask._fastmask import EvaluationError
 from fastmask.datasets import LVOS
 from fastmask.datasets._layouts import frame_range
 from fastmask.datasets.scores import lvos_v, statistics
-from fastmask.evaluate._dsresult import (
+from fastmask.evaluation._dsresult import (
     DatasetEvaluation,
     ObjectResult,
     Timer,

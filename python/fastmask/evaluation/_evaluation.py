@@ -16,9 +16,9 @@ from typing import Literal
 import numpy as np
 
 from fastmask._fastmask import EvaluationError
-from fastmask.evaluate._assign import linear_sum_assignment
-from fastmask.evaluate._discover import Job, Plan
-from fastmask.evaluate._engine import JobScores
+from fastmask.evaluation._assign import linear_sum_assignment
+from fastmask.evaluation._discover import Job, Plan
+from fastmask.evaluation._engine import JobScores
 from fastmask.metrics import statistics
 
 _GLOBAL_COLUMNS = ("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay")
@@ -190,7 +190,7 @@ def _csv(rows: Sequence[Sequence[str]]) -> str:
 
 
 class Evaluation:
-    """The result of ``fastmask.evaluate``: per-object per-frame J and F, tables, global numbers.
+    """The result of ``fastmask.evaluation``: per-object per-frame J and F, tables, global numbers.
 
     - ``objects``: list of ``ObjectScore`` (``J``, ``F`` as (T,) float64 arrays, ``stats``);
     - ``global_scores``: dict ``J&F-Mean, J-Mean, J-Recall, J-Decay, F-Mean, F-Recall, F-Decay``

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from fastmask.evaluate import _engine
-from fastmask.evaluate._dataset_protocols import DATASET_PROTOCOLS, dispatch
-from fastmask.evaluate._discover import Plan, plan_davis, plan_sav, plan_vos
-from fastmask.evaluate._dsresult import DatasetEvaluation
-from fastmask.evaluate._evaluation import (
+from fastmask.evaluation import _engine
+from fastmask.evaluation._dataset_protocols import DATASET_PROTOCOLS, dispatch
+from fastmask.evaluation._discover import Plan, plan_davis, plan_sav, plan_vos
+from fastmask.evaluation._dsresult import DatasetEvaluation
+from fastmask.evaluation._evaluation import (
     Evaluation,
     ObjectScore,
     davis_objects,
@@ -58,7 +58,7 @@ def evaluate(
       ``skip_first_and_last`` as its ``-d`` flag.
     - ``"sav"``: SA-V, ``gt/<video>/<obj>/<frame>.png`` binary masks, each object on its own frames.
     - ``"youtube-vos"``, ``"mose"``, ``"mosev2"``, ``"lvos"``, ``"sparse"``: the dataset protocols
-      (``fastmask.evaluate._youtube_vos``, ``_mose``, ``_lvos``, ``_sparse`` say what each
+      (``fastmask.evaluation._youtube_vos``, ``_mose``, ``_lvos``, ``_sparse`` say what each
       reproduces and which choices it makes). They take their own keyword options
       (``split=``, ``meta=``, ``seen=``, ``unseen=``, ``objects=``, ``skip_first=``) and return a
       ``DatasetEvaluation`` whose ``write`` gives their tool's files (MOSE-api ``metrics.json`` /
