@@ -133,3 +133,21 @@ def test_lvos_through_evaluate_and_cli(lvos: tuple[Path, Path], tmp_path: Path) 
         fastmask.evaluate(split, res, "lvos", task="unsupervised")
     with pytest.raises(TypeError, match="unexpected options"):
         fastmask.evaluate(split, res, "davis2017", split="valid")
+
+
+def test_lvos_reports_progress_per_video(lvos: tuple[Path, Path], capsys) -> None:  # type: ignore[no-untyped-def]
+    import fastmask
+
+    root, res = lvos
+    split = root / "valid"
+    calls: list[tuple[int, int]] = []
+    ev = fastmask.evaluate(
+        split, res, "lvos", split="valid", progress=lambda d, t: calls.append((d, t))
+    )
+    n = ev.n_sequences
+    assert n >= 1
+    assert calls == [(i, n) for i in range(1, n + 1)]
+    # progress=True draws a tqdm bar on stderr and gives the same numbers.
+    bar = fastmask.evaluate(split, res, "lvos", split="valid", progress=True)
+    assert "fastmask eval lvos" in capsys.readouterr().err
+    assert bar.files() == ev.files()

@@ -104,6 +104,7 @@ def evaluate(
             decay=decay,
             threads=threads,
             options=protocol_options,
+            progress=progress,
         )
     if protocol_options:
         raise TypeError(

@@ -116,6 +116,7 @@ def dispatch(
     decay: str | None,
     threads: int | None,
     options: dict[str, Any],
+    progress: Any = False,
 ) -> DatasetEvaluation:
     """``fastmask.evaluation`` for a dataset protocol: the common arguments mapped onto the
     protocol's own (``subset`` / ``resolution`` for ``sparse``; ``decay=None`` keeps the
@@ -124,7 +125,7 @@ def dispatch(
         raise ValueError(f"protocol {protocol!r} has only the semi-supervised task, got {task!r}")
     if bound_th != 0.008:
         raise ValueError(f"protocol {protocol!r} uses its tool's boundary rule; bound_th is fixed")
-    kw: dict[str, Any] = {"sequences": sequences, "threads": threads}
+    kw: dict[str, Any] = {"sequences": sequences, "threads": threads, "progress": progress}
     if protocol != "mosev2":
         kw["allow_missing"] = allow_missing
     elif allow_missing:

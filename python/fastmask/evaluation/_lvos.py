@@ -48,6 +48,7 @@ from fastmask.evaluation._dsresult import (
     read_pairs,
     result_paths,
 )
+from fastmask.evaluation._progress import Progress, track
 
 GLOBAL_COLUMNS = (
     "J&F-Mean",
@@ -88,6 +89,7 @@ def evaluate_lvos(
     decay: str = "exact",
     allow_missing: bool = False,
     threads: int | None = None,
+    progress: Progress = False,
 ) -> DatasetEvaluation:
     """LVOS semi-supervised scoring (see the module doc).
 
@@ -107,7 +109,7 @@ def evaluate_lvos(
     res = Path(results)
     objects: list[ObjectResult] = []
     missing = 0
-    for name in names:
+    for name in track(names, progress, "fastmask eval lvos"):
         video = ds[name]
         entry = ds.meta["videos"][name]["objects"]
         plans = {}

@@ -54,6 +54,7 @@ from fastmask.evaluation._dsresult import (
     read_pairs,
     result_paths,
 )
+from fastmask.evaluation._progress import Progress, track
 
 DAVIS_COLUMNS = ("J&F-Mean", "J-Mean", "J-Recall", "J-Decay", "F-Mean", "F-Recall", "F-Decay")
 
@@ -100,6 +101,7 @@ def evaluate_mose(
     decay: str = "exact",
     allow_missing: bool = False,
     threads: int | None = None,
+    progress: Progress = False,
 ) -> DatasetEvaluation:
     """MOSE v1, scored like DAVIS semi-supervised (see the module doc).
 
@@ -113,7 +115,7 @@ def evaluate_mose(
     res = Path(results)
     objects: list[ObjectResult] = []
     missing = 0
-    for name in names:
+    for name in track(names, progress, "fastmask eval mose"):
         video = ds[name]
         ann = video.annotated
         frames = ann[1:-1]
@@ -181,6 +183,7 @@ def evaluate_mosev2(
     meta: str | os.PathLike[str] | None = None,
     sequences: Iterable[str] | None = None,
     threads: int | None = None,
+    progress: Progress = False,
 ) -> DatasetEvaluation:
     """MOSE v2 as MOSE-api's score.py (see the module doc). ``gt``: the MOSE v2 root (or split
     folder); ``meta``: meta.json when it is not ``<split>/meta.json``.
@@ -202,7 +205,7 @@ def evaluate_mosev2(
     res = Path(results)
     objects: list[ObjectResult] = []
     merged: dict[str, list[Any]] = {}
-    for name in names:
+    for name in track(names, progress, "fastmask eval mosev2"):
         if name not in videos:
             raise EvaluationError(f"{ds.meta_path}: no entry for ground-truth video {name!r}")
         entry = videos[name]

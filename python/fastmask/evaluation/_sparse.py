@@ -38,6 +38,7 @@ from fastmask.evaluation._dsresult import (
     result_paths,
 )
 from fastmask.evaluation._mose import davis_files, davis_global, davis_stats
+from fastmask.evaluation._progress import Progress, track
 
 
 def evaluate_sparse(
@@ -53,6 +54,7 @@ def evaluate_sparse(
     decay: str = "exact",
     allow_missing: bool = False,
     threads: int | None = None,
+    progress: Progress = False,
 ) -> DatasetEvaluation:
     """Score sparse DAVIS-layout ground truth on its annotated frames (see the module doc).
 
@@ -66,7 +68,7 @@ def evaluate_sparse(
     res = Path(results)
     out: list[ObjectResult] = []
     missing = 0
-    for name in names:
+    for name in track(names, progress, "fastmask eval sparse"):
         video = ds[name]
         ann = video.annotated
         objs = video.objects

@@ -42,6 +42,7 @@ from fastmask.evaluation._dsresult import (
     read_pairs,
     result_paths,
 )
+from fastmask.evaluation._progress import Progress, track
 
 GLOBAL_COLUMNS = ("Overall", "J_seen", "F_seen", "J_unseen", "F_unseen")
 
@@ -70,6 +71,7 @@ def evaluate_youtube_vos(
     sequences: Iterable[str] | None = None,
     allow_missing: bool = False,
     threads: int | None = None,
+    progress: Progress = False,
 ) -> DatasetEvaluation:
     """Score ``results/<video>/<frame>.png`` against a YouTube-VOS split (see the module doc).
 
@@ -84,7 +86,7 @@ def evaluate_youtube_vos(
     res = Path(results)
     objects: list[ObjectResult] = []
     missing = 0
-    for name in names:
+    for name in track(names, progress, "fastmask eval youtube-vos"):
         video = ds[name]
         annotated = video.annotated
         firsts = {}
