@@ -139,7 +139,7 @@ def test_lvos_fastmask(benchmark: pytest.FixtureRequest) -> None:
         f"import fastmask\nfastmask.evaluate({str(split)!r}, {str(res)!r}, 'lvos', split='valid')"
     )
     ev = benchmark.pedantic(
-        fastmask.evaluation, (split, res, "lvos"), {"split": "valid"}, rounds=3, iterations=1
+        fastmask.evaluate, (split, res, "lvos"), {"split": "valid"}, rounds=3, iterations=1
     )
     assert ev.objects
 
@@ -167,7 +167,7 @@ def test_youtube_fastmask(benchmark: pytest.FixtureRequest) -> None:
     benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
         f"import fastmask\nfastmask.evaluate({str(root)!r}, {str(res)!r}, 'youtube-vos')"
     )
-    ev = benchmark.pedantic(fastmask.evaluation, (root, res, "youtube-vos"), rounds=3, iterations=1)
+    ev = benchmark.pedantic(fastmask.evaluate, (root, res, "youtube-vos"), rounds=3, iterations=1)
     assert len(ev.objects) >= YT_VIDEOS
 
 
@@ -194,7 +194,7 @@ def test_mosev2_fastmask(benchmark: pytest.FixtureRequest) -> None:
         f"import fastmask\nfastmask.evaluate({str(root)!r}, {str(res)!r}, 'mosev2', split='valid')"
     )
     ev = benchmark.pedantic(
-        fastmask.evaluation, (root, res, "mosev2"), {"split": "valid"}, rounds=3, iterations=1
+        fastmask.evaluate, (root, res, "mosev2"), {"split": "valid"}, rounds=3, iterations=1
     )
     assert ev.objects
 

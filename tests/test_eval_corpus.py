@@ -1,4 +1,4 @@
-"""fastmask.evaluation on real masks from the shared corpus (skipped where it is absent).
+"""fastmask.evaluate on real masks from the shared corpus (skipped where it is absent).
 
 - DAVIS-2016 ground truth (grayscale 0/255 PNGs) against perturbed copies: davis2016 rules vs the
   test reference, and vos-benchmark (where 255 is an ordinary object id) vs the real package.

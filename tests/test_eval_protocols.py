@@ -1,4 +1,4 @@
-"""fastmask.evaluation against the reference tools on generated datasets with the awkward cases:
+"""fastmask.evaluate against the reference tools on generated datasets with the awkward cases:
 objects that appear late, vanish, come back, id gaps, void rings, false positives, widths 910 and
 1152. Per-object per-frame J and F must equal the references to 1e-12 and the written files must
 be byte-identical to what the tools write (vos-benchmark: the real package's ``benchmark()``)."""

@@ -198,7 +198,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     )
     try:
         code = _demo(root, args)
-        # Last step: perturbed results scored with the davis2017 rules (fastmask.evaluation).
+        # Last step: perturbed results scored with the davis2017 rules (fastmask.evaluate).
         return code or demo_evaluation(root, args.threads)
     finally:
         if own_tmp:

@@ -1,5 +1,5 @@
 """The dataset protocols (``youtube-vos``, ``mose``, ``mosev2``, ``lvos``, ``sparse``): name ->
-function ``(gt, results, **options) -> DatasetEvaluation``. ``fastmask.evaluation`` dispatches
+function ``(gt, results, **options) -> DatasetEvaluation``. ``fastmask.evaluate`` dispatches
 these names here; each module's docstring says what it reproduces and which choices it makes.
 
 Measured with ``benches/bench_datasets.py`` (854x480 masks, a 2-core machine shared with other
@@ -81,7 +81,7 @@ def add_arguments(parser: Any) -> None:
 def options_from_args(protocol: str, args: Any) -> dict[str, Any]:
     """The dataset-specific keyword options of ``protocol`` (``split``, ``meta``, ``seen``,
     ``unseen``, ``objects``, ``skip_first``, ``decay``) from parsed ``fastmask eval`` arguments;
-    the common ones (set, resolution, threads, allow-missing) go through ``fastmask.evaluation``."""
+    the common ones (set, resolution, threads, allow-missing) go through ``fastmask.evaluate``."""
     opts: dict[str, Any] = {}
     if protocol not in DATASET_PROTOCOLS:
         return opts
@@ -118,7 +118,7 @@ def dispatch(
     options: dict[str, Any],
     progress: Any = False,
 ) -> DatasetEvaluation:
-    """``fastmask.evaluation`` for a dataset protocol: the common arguments mapped onto the
+    """``fastmask.evaluate`` for a dataset protocol: the common arguments mapped onto the
     protocol's own (``subset`` / ``resolution`` for ``sparse``; ``decay=None`` keeps the
     protocol's default), ``options`` passed as they are."""
     if task != "semi-supervised":

@@ -190,7 +190,7 @@ def _csv(rows: Sequence[Sequence[str]]) -> str:
 
 
 class Evaluation:
-    """The result of ``fastmask.evaluation``: per-object per-frame J and F, tables, global numbers.
+    """The result of ``fastmask.evaluate``: per-object per-frame J and F, tables, global numbers.
 
     - ``objects``: list of ``ObjectScore`` (``J``, ``F`` as (T,) float64 arrays, ``stats``);
     - ``global_scores``: dict ``J&F-Mean, J-Mean, J-Recall, J-Decay, F-Mean, F-Recall, F-Decay``
