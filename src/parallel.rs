@@ -59,22 +59,27 @@ where
     let queue = Mutex::new(iter);
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<(usize, Error)>> = Mutex::new(None);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                while !failed.load(Ordering::Relaxed) {
-                    let next = lock(&queue).next();
-                    let Some((i, item)) = next else { break };
-                    if let Err(e) = f(i, item) {
-                        failed.store(true, Ordering::Relaxed);
-                        let mut slot = lock(&first_error);
-                        if slot.as_ref().is_none_or(|(j, _)| i < *j) {
-                            *slot = Some((i, e));
-                        }
-                    }
+    let worker = || {
+        while !failed.load(Ordering::Relaxed) {
+            let next = lock(&queue).next();
+            let Some((i, item)) = next else { break };
+            if let Err(e) = f(i, item) {
+                failed.store(true, Ordering::Relaxed);
+                let mut slot = lock(&first_error);
+                if slot.as_ref().is_none_or(|(j, _)| i < *j) {
+                    *slot = Some((i, e));
                 }
-            });
+            }
         }
+    };
+    std::thread::scope(|s| {
+        // The calling thread is one of the workers: its thread-local state (the PNG
+        // inflater and scratch rows) is warm, and one spawn fewer per call. With every
+        // worker spawned, 8 frames decoded slower on 2 threads than on 1 (0.36 vs 0.41 ms).
+        for _ in 1..threads {
+            s.spawn(worker);
+        }
+        worker();
     });
     match first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
         Some((_, e)) => Err(e),
