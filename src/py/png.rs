@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use numpy::ndarray::{Array2, Array3, ArrayD, IxDyn};
+use numpy::ndarray::{Array2, ArrayD, IxDyn};
 use numpy::{IntoPyArray, PyArray3, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::PyValueError;
@@ -312,12 +312,12 @@ fn _read_pngs(
     if paths.is_empty() {
         return Err(PyValueError::new_err("read_pngs needs at least one path"));
     }
-    // Default: one thread per 16 frames, up to the cores. A second thread costs a spawn and
-    // cold per-thread decoder state, and fresh output pages fault in slower in parallel:
-    // measured on 854x480 frames, 2 threads vs 1 gave 0.80x for 8 frames, 0.99x for 16 and
-    // 1.50x for 64 (benches/bench_png.py). An explicit `threads` is used as given.
+    // Default: one thread per 4 frames, up to the cores: a second thread costs a spawn and
+    // cold per-thread decoder state. Measured on 854x480 frames (2 threads vs 1): 1.3x for 8
+    // frames, 1.6x for 16, 1.7x for 64 (benches/bench_png.py). An explicit `threads` is used
+    // as given.
     let work_items = if threads.is_none() {
-        paths.len() / 16
+        paths.len() / 4
     } else {
         paths.len()
     };
@@ -331,49 +331,20 @@ fn _read_pngs(
         read_pngs_into(py, out, dims, &paths, &first, &spec, &mode, &lim, threads)?;
         return Ok(out.clone().unbind());
     }
-    let n = paths.len() * spec.len();
-    // The output is a Vec allocated without the GIL and handed to numpy without a copy.
-    // `vec![0; n]` is calloc: the pages come zeroed from the kernel on first touch, which
-    // happens in the decoding threads. `PyArray3::zeros` zeroes 26 MB for 64 frames on the
-    // calling thread first (0.9 ms, serial), which capped 2 threads at 1.3x of 1.
-    match spec.sample {
-        SampleType::U8 => {
-            let out = py.detach(|| -> Result<Vec<u8>> {
-                let mut out = vec![0u8; n];
-                decode_frames(
-                    &paths,
-                    &first,
-                    &spec,
-                    &mode,
-                    &lim,
-                    threads,
-                    Out::U8(&mut out),
-                )?;
-                Ok(out)
-            })?;
-            let arr = Array3::from_shape_vec(dims, out)
-                .map_err(|e| PyValueError::new_err(e.to_string()))?;
-            Ok(arr.into_pyarray(py).into_any().unbind())
-        }
-        SampleType::U16 => {
-            let out = py.detach(|| -> Result<Vec<u16>> {
-                let mut out = vec![0u16; n];
-                decode_frames(
-                    &paths,
-                    &first,
-                    &spec,
-                    &mode,
-                    &lim,
-                    threads,
-                    Out::U16(&mut out),
-                )?;
-                Ok(out)
-            })?;
-            let arr = Array3::from_shape_vec(dims, out)
-                .map_err(|e| PyValueError::new_err(e.to_string()))?;
-            Ok(arr.into_pyarray(py).into_any().unbind())
-        }
-    }
+    // The result is `numpy.empty`, filled by the decoding threads. Not zeroed first: zeroing
+    // 26 MB for 64 frames (PyArray3::zeros, or a calloc that glibc serves from the heap after
+    // an earlier large free) ran serially on this thread for ~0.9 ms and held 2 threads to
+    // 1.3-1.5x of 1. numpy also asks for huge pages on large arrays (fewer page faults).
+    let dtype = match spec.sample {
+        SampleType::U8 => "uint8",
+        SampleType::U16 => "uint16",
+    };
+    let arr = py
+        .import("numpy")?
+        .getattr("empty")?
+        .call1(((dims.0, dims.1, dims.2), dtype))?;
+    read_pngs_into(py, &arr, dims, &paths, &first, &spec, &mode, &lim, threads)?;
+    Ok(arr.unbind())
 }
 
 /// Decode into a caller-owned `(T, H, W)` array: no allocation, no page faults, so a data
