@@ -1,9 +1,10 @@
 """fastmask.metrics against the official DAVIS J and F, bit for bit.
 
-The reference below is davisvideochallenge/davis2017-evaluation @ ac7c43f (``davis2017/metrics.py``:
-``db_eval_iou``, ``f_measure``, ``_seg2bmap``) rewritten operation by operation with numpy,
-OpenCV (``cv2.dilate``) and scikit-image (``disk``). Only the branches the evaluation reaches are
-kept (``_seg2bmap``'s resize branch never runs). Every comparison is exact float64 equality.
+The reference (``tests/evalref/davis.py``, shared by every test) is davis2017-evaluation
+@ ac7c43f (``davis2017/metrics.py``: ``db_eval_iou``, ``f_measure``, ``_seg2bmap``) rewritten
+operation by operation with numpy, OpenCV (``cv2.dilate``) and scikit-image (``disk``). Only
+the branches the evaluation reaches are kept (``_seg2bmap``'s resize branch never runs). Every
+comparison is exact float64 equality.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import fastmask
 import numpy as np
 import pytest
 from conftest import corpus_path
+from evalref import davis
 from fastmask import metrics
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,68 +26,13 @@ from skimage.morphology import disk as sk_disk
 # --- the reference ------------------------------------------------------------------------
 
 
-def ref_iou(annotation: np.ndarray, segmentation: np.ndarray, void_pixels=None) -> float:
-    """``db_eval_iou`` for one frame."""
-    annotation = annotation.astype(bool)
-    segmentation = segmentation.astype(bool)
-    if void_pixels is None:
-        void_pixels = np.zeros_like(segmentation)
-    keep = np.logical_not(void_pixels.astype(bool))
-    inters = np.sum((segmentation & annotation) & keep, axis=(-2, -1))
-    union = np.sum((segmentation | annotation) & keep, axis=(-2, -1))
-    with np.errstate(invalid="ignore"):
-        j = inters / union
-    return 1 if np.isclose(union, 0) else j
-
-
-def ref_seg2bmap(seg: np.ndarray) -> np.ndarray:
-    """``_seg2bmap`` without the resize branch."""
-    seg = seg.astype(bool)
-    e = np.zeros_like(seg)
-    s = np.zeros_like(seg)
-    se = np.zeros_like(seg)
-    e[:, :-1] = seg[:, 1:]
-    s[:-1, :] = seg[1:, :]
-    se[:-1, :-1] = seg[1:, 1:]
-    b = (seg ^ e) | (seg ^ s) | (seg ^ se)
-    b[-1, :] = seg[-1, :] ^ e[-1, :]
-    b[:, -1] = seg[:, -1] ^ s[:, -1]
-    b[-1, -1] = 0
-    return b
-
-
-def ref_bound_pix(bound_th: float, shape: tuple[int, ...]):
-    return bound_th if bound_th >= 1 else np.ceil(bound_th * np.linalg.norm(shape))
-
-
-def ref_f_measure(foreground_mask, gt_mask, void_pixels=None, bound_th=0.008) -> float:
-    """``f_measure(foreground, gt)``: the prediction is the first argument."""
-    if void_pixels is None:
-        void_pixels = np.zeros_like(foreground_mask).astype(bool)
-    else:
-        void_pixels = void_pixels.astype(bool)
-    r = ref_bound_pix(bound_th, foreground_mask.shape)
-    fg_boundary = ref_seg2bmap(foreground_mask * np.logical_not(void_pixels))
-    gt_boundary = ref_seg2bmap(gt_mask * np.logical_not(void_pixels))
-    kernel = sk_disk(r).astype(np.uint8)
-    fg_dil = cv2.dilate(fg_boundary.astype(np.uint8), kernel)
-    gt_dil = cv2.dilate(gt_boundary.astype(np.uint8), kernel)
-    gt_match = gt_boundary * fg_dil
-    fg_match = fg_boundary * gt_dil
-    n_fg = np.sum(fg_boundary)
-    n_gt = np.sum(gt_boundary)
-    if n_fg == 0 and n_gt > 0:
-        precision, recall = 1, 0
-    elif n_fg > 0 and n_gt == 0:
-        precision, recall = 0, 1
-    elif n_fg == 0 and n_gt == 0:
-        precision, recall = 1, 1
-    else:
-        precision = np.sum(fg_match) / float(n_fg)
-        recall = np.sum(gt_match) / float(n_gt)
-    if precision + recall == 0:
-        return 0
-    return 2 * precision * recall / (precision + recall)
+# One copy of the official primitives serves every test: evalref.davis, written operation by
+# operation after davis2017-evaluation (void removed from both masks for J, set to background
+# before the boundaries for F, exactly as ``db_eval_iou`` / ``f_measure`` do).
+ref_iou = davis.jaccard
+ref_seg2bmap = davis.boundary_map
+ref_f_measure = davis.f_measure
+ref_bound_pix = davis.bound_pix
 
 
 def ref_per_object(gt, pred, ids, void=None, bound_th=0.008):

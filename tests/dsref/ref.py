@@ -11,10 +11,9 @@ import math
 import os
 import warnings
 
-import cv2
 import numpy as np
+from evalref import davis
 from PIL import Image
-from skimage.morphology import disk
 
 
 def read(path: str) -> np.ndarray:
@@ -24,72 +23,16 @@ def read(path: str) -> np.ndarray:
 # ----- davis2017-evaluation -----------------------------------------------------------------
 
 
-def db_eval_iou(annotation: np.ndarray, segmentation: np.ndarray) -> float:
-    annotation = annotation.astype(bool)
-    segmentation = segmentation.astype(bool)
-    inters = np.sum(segmentation & annotation)
-    union = np.sum(segmentation | annotation)
-    return 1.0 if np.isclose(union, 0) else inters / union
-
-
-def seg2bmap(seg: np.ndarray) -> np.ndarray:
-    seg = seg.astype(bool)
-    e = np.zeros_like(seg)
-    s = np.zeros_like(seg)
-    se = np.zeros_like(seg)
-    e[:, :-1] = seg[:, 1:]
-    s[:-1, :] = seg[1:, :]
-    se[:-1, :-1] = seg[1:, 1:]
-    b = seg ^ e | seg ^ s | seg ^ se
-    b[-1, :] = seg[-1, :] ^ e[-1, :]
-    b[:, -1] = seg[:, -1] ^ s[:, -1]
-    b[-1, -1] = 0
-    return b
+# The official DAVIS primitives live once, in evalref.davis (written after davis2017-evaluation).
+db_eval_iou = davis.jaccard
+seg2bmap = davis.boundary_map
+f_measure = davis.f_measure
+db_statistics = davis.statistics
 
 
 def f_measure_pix(foreground_mask: np.ndarray, gt_mask: np.ndarray, bound_pix: float) -> float:
     """``f_measure`` / ``f_measure_func`` with the dilation radius given."""
-    fg_boundary = seg2bmap(foreground_mask).astype(np.uint8)
-    gt_boundary = seg2bmap(gt_mask).astype(np.uint8)
-    fg_dil = cv2.dilate(fg_boundary, disk(bound_pix).astype(np.uint8))
-    gt_dil = cv2.dilate(gt_boundary, disk(bound_pix).astype(np.uint8))
-    gt_match = gt_boundary * fg_dil
-    fg_match = fg_boundary * gt_dil
-    n_fg = np.sum(fg_boundary)
-    n_gt = np.sum(gt_boundary)
-    if n_fg == 0 and n_gt > 0:
-        precision, recall = 1, 0
-    elif n_fg > 0 and n_gt == 0:
-        precision, recall = 0, 1
-    elif n_fg == 0 and n_gt == 0:
-        precision, recall = 1, 1
-    else:
-        precision = np.sum(fg_match) / float(n_fg)
-        recall = np.sum(gt_match) / float(n_gt)
-    if precision + recall == 0:
-        return 0.0
-    return 2 * precision * recall / (precision + recall)
-
-
-def f_measure(foreground_mask: np.ndarray, gt_mask: np.ndarray, bound_th: float = 0.008) -> float:
-    bound_pix = (
-        bound_th if bound_th >= 1 else np.ceil(bound_th * np.linalg.norm(foreground_mask.shape))
-    )
-    return f_measure_pix(foreground_mask, gt_mask, bound_pix)
-
-
-def db_statistics(per_frame_values: np.ndarray) -> tuple[float, float, float]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        m = np.nanmean(per_frame_values)
-        o = np.nanmean(per_frame_values > 0.5)
-    ids = np.round(np.linspace(1, len(per_frame_values), 5) + 1e-10) - 1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        ids = ids.astype(np.uint8)
-        d_bins = [per_frame_values[ids[i] : ids[i + 1] + 1] for i in range(0, 4)]
-        d = np.nanmean(d_bins[0]) - np.nanmean(d_bins[3])
-    return m, o, d
+    return float(davis.f_measure_pix(foreground_mask, gt_mask, bound_pix))
 
 
 # ----- MOSE v2 ------------------------------------------------------------------------------

@@ -54,8 +54,19 @@ def f_measure(
     pred: np.ndarray, gt: np.ndarray, void: np.ndarray | None = None, bound_th: float = 0.008
 ) -> float:
     """Boundary F of one frame; the prediction comes first, as in the official call."""
+    return f_measure_pix(pred, gt, bound_pix(bound_th, pred.shape), void)
+
+
+def bound_pix(bound_th: float, shape: tuple[int, ...]) -> float:
+    """The dilation radius: ``bound_th`` itself when >= 1, else a fraction of the diagonal."""
+    return bound_th if bound_th >= 1 else np.ceil(bound_th * np.linalg.norm(shape))
+
+
+def f_measure_pix(
+    pred: np.ndarray, gt: np.ndarray, bound_pix: float, void: np.ndarray | None = None
+) -> float:
+    """``f_measure`` with the dilation radius given as is (MOSE-api passes unrounded radii)."""
     keep = np.ones(pred.shape, bool) if void is None else ~void.astype(bool)
-    bound_pix = bound_th if bound_th >= 1 else np.ceil(bound_th * np.linalg.norm(pred.shape))
     pred_b = boundary_map(pred * keep)
     gt_b = boundary_map(gt * keep)
     kernel = disk(bound_pix).astype(np.uint8)
