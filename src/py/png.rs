@@ -225,31 +225,36 @@ fn with_labels<R>(
             "labels must be a {ndim}-D uint8, bool or uint16 array"
         ))
     };
+    let check = |shape: &[usize]| {
+        if shape.len() == ndim {
+            Ok(())
+        } else {
+            Err(wrong())
+        }
+    };
     if let Ok(a) = obj.cast::<PyArrayDyn<u8>>() {
-        if a.ndim() != ndim {
-            return Err(wrong());
-        }
-        let ro = a.readonly();
-        // `as_slice` also accepts Fortran order: only C order is row-major.
-        if let (true, Ok(s)) = (a.is_c_contiguous(), ro.as_slice()) {
-            return f(Frames::U8(s), a.shape());
-        }
-        let v: Vec<u8> = ro.as_array().iter().copied().collect();
-        return f(Frames::U8(&v), a.shape());
+        check(a.shape())?;
+        return row_major(a, |s| f(Frames::U8(s), a.shape()));
     }
     if let Ok(a) = obj.cast::<PyArrayDyn<u16>>() {
-        if a.ndim() != ndim {
-            return Err(wrong());
-        }
-        let ro = a.readonly();
-        // `as_slice` also accepts Fortran order: only C order is row-major.
-        if let (true, Ok(s)) = (a.is_c_contiguous(), ro.as_slice()) {
-            return f(Frames::U16(s), a.shape());
-        }
-        let v: Vec<u16> = ro.as_array().iter().copied().collect();
-        return f(Frames::U16(&v), a.shape());
+        check(a.shape())?;
+        return row_major(a, |s| f(Frames::U16(s), a.shape()));
     }
     Err(wrong())
+}
+
+/// Run `f` on the array's samples in row-major order: borrowed when C-contiguous, else copied.
+fn row_major<T: numpy::Element + Copy, R>(
+    a: &Bound<'_, PyArrayDyn<T>>,
+    f: impl FnOnce(&[T]) -> PyResult<R>,
+) -> PyResult<R> {
+    let ro = a.readonly();
+    // `as_slice` also accepts Fortran order: only C order is row-major.
+    if let (true, Ok(s)) = (a.is_c_contiguous(), ro.as_slice()) {
+        return f(s);
+    }
+    let v: Vec<T> = ro.as_array().iter().copied().collect();
+    f(&v)
 }
 
 /// Encode a (H, W) uint8 / uint16 label map (see `fastmask.encode_png`).
