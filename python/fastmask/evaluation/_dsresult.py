@@ -9,7 +9,7 @@ import os
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,14 @@ class DatasetEvaluation:
         """The global numbers, one per line."""
         width = max((len(k) for k in self.global_scores), default=0)
         return "\n".join(f"{k:<{width}}  {v:.4f}" for k, v in self.global_scores.items())
+
+
+def select(names: Sequence[str], sequences: Iterable[str] | None) -> list[str]:
+    """The videos to score: all of ``names``, or those also in ``sequences``, in dataset order."""
+    if sequences is None:
+        return list(names)
+    wanted = set(sequences)
+    return [n for n in names if n in wanted]
 
 
 def nanmean(values: Sequence[float]) -> float:

@@ -47,6 +47,7 @@ from fastmask.evaluation._dsresult import (
     nanmean,
     read_pairs,
     result_paths,
+    select,
 )
 from fastmask.evaluation._progress import Progress, track
 
@@ -105,7 +106,7 @@ def evaluate_lvos(
             "split into seen and unseen videos: pass unseen= (a file or a list, [] for none)"
         )
     unseen_set = set(ds.unseen)
-    names = ds.names if sequences is None else [n for n in ds.names if n in set(sequences)]
+    names = select(ds.names, sequences)
     res = Path(results)
     objects: list[ObjectResult] = []
     missing = 0

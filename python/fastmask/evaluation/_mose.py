@@ -53,6 +53,7 @@ from fastmask.evaluation._dsresult import (
     nanmean,
     read_pairs,
     result_paths,
+    select,
 )
 from fastmask.evaluation._progress import Progress, track
 
@@ -111,7 +112,7 @@ def evaluate_mose(
     """
     timer = Timer()
     ds = MOSE(gt, split, version=1, meta=meta)
-    names = ds.names if sequences is None else [n for n in ds.names if n in set(sequences)]
+    names = select(ds.names, sequences)
     res = Path(results)
     objects: list[ObjectResult] = []
     missing = 0

@@ -36,6 +36,7 @@ from fastmask.evaluation._dsresult import (
     davis_jf,
     read_pairs,
     result_paths,
+    select,
 )
 from fastmask.evaluation._mose import davis_files, davis_global, davis_stats
 from fastmask.evaluation._progress import Progress, track
@@ -64,7 +65,7 @@ def evaluate_sparse(
     """
     timer = Timer()
     ds = DAVIS(gt, subset, year=year, resolution=resolution, objects=objects)
-    names = ds.names if sequences is None else [n for n in ds.names if n in set(sequences)]
+    names = select(ds.names, sequences)
     res = Path(results)
     out: list[ObjectResult] = []
     missing = 0

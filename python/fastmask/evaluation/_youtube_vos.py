@@ -41,6 +41,7 @@ from fastmask.evaluation._dsresult import (
     nanmean,
     read_pairs,
     result_paths,
+    select,
 )
 from fastmask.evaluation._progress import Progress, track
 
@@ -82,7 +83,7 @@ def evaluate_youtube_vos(
     timer = Timer()
     ds = YouTubeVOS(gt, split)
     seen_cats = _seen_set(seen)
-    names = ds.names if sequences is None else [n for n in ds.names if n in set(sequences)]
+    names = select(ds.names, sequences)
     res = Path(results)
     objects: list[ObjectResult] = []
     missing = 0
