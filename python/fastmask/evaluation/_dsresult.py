@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fastmask._fastmask import EvaluationError
+from fastmask.datasets._base import Video
 from fastmask.png import png_info, read_pngs
 
 #: Frames decoded at once per video. Measured on benches/bench_datasets.py's LVOS set (2 videos
@@ -205,6 +206,28 @@ def read_pairs(
             else:
                 pred[present] = got
         yield start, gt, pred
+
+
+def score_frames(
+    video: Video,
+    results: Path,
+    frames: Sequence[str],
+    ids: Sequence[int],
+    allow_missing: bool,
+    threads: int | None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+    """DAVIS J and F of objects ``ids`` on ``frames`` of ``video`` against
+    ``results/<video>/<frame>.png``: ``(J, F, missing)``, J and F ``(len(frames), len(ids))``,
+    ``missing`` the number of absent result frames (scored as empty masks)."""
+    pred, missing = result_paths(results, video.name, frames, allow_missing)
+    jall = np.zeros((len(frames), len(ids)))
+    fall = np.zeros((len(frames), len(ids)))
+    gt_paths = [video.mask_path(f) for f in frames]
+    for start, gt, pr in read_pairs(gt_paths, pred, threads, video.name):
+        j, f = davis_jf(gt, pr, ids, threads)
+        jall[start : start + len(gt)] = j
+        fall[start : start + len(gt)] = f
+    return jall, fall, missing
 
 
 def _check_sizes(preds: list[Path], gts: list[Path], shape: tuple[int, ...]) -> None:

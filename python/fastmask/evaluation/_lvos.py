@@ -42,11 +42,9 @@ from fastmask.evaluation._dsresult import (
     ObjectResult,
     Timer,
     csv_text,
-    davis_jf,
     fmt3,
     nanmean,
-    read_pairs,
-    result_paths,
+    score_frames,
     select,
 )
 from fastmask.evaluation._progress import Progress, track
@@ -120,17 +118,8 @@ def evaluate_lvos(
         union = sorted({f for _, _, s in plans.values() for _, f in s})
         row = {f: i for i, f in enumerate(union)}
         ids = list(plans)
-        pred, n_missing = result_paths(res, name, union, allow_missing)
+        jall, fall, n_missing = score_frames(video, res, union, ids, allow_missing, threads)
         missing += n_missing
-        jall = np.zeros((len(union), len(ids)))
-        fall = np.zeros((len(union), len(ids)))
-        if union:
-            for start, gc, pc in read_pairs(
-                [video.mask_path(f) for f in union], pred, threads, name
-            ):
-                j, f = davis_jf(gc, pc, ids, threads)
-                jall[start : start + len(gc)] = j
-                fall[start : start + len(gc)] = f
         for col, oid in enumerate(ids):
             k, n, slots = plans[oid]
             j = np.zeros(max(n - 2, 0))

@@ -48,11 +48,11 @@ from fastmask.evaluation._dsresult import (
     ObjectResult,
     Timer,
     csv_text,
-    davis_jf,
     fmt3,
     nanmean,
     read_pairs,
     result_paths,
+    score_frames,
     select,
 )
 from fastmask.evaluation._progress import Progress, track
@@ -126,14 +126,8 @@ def evaluate_mose(
                 "which leaves none"
             )
         ids = sorted(video.objects)
-        pred, n_missing = result_paths(res, name, frames, allow_missing)
+        jall, fall, n_missing = score_frames(video, res, frames, ids, allow_missing, threads)
         missing += n_missing
-        js, fs = [], []
-        for _, gc, pc in read_pairs([video.mask_path(f) for f in frames], pred, threads, name):
-            j, f = davis_jf(gc, pc, ids, threads)
-            js.append(j)
-            fs.append(f)
-        jall, fall = np.concatenate(js), np.concatenate(fs)
         for col, oid in enumerate(ids):
             j, f = jall[:, col], fall[:, col]
             objects.append(

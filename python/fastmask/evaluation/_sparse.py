@@ -26,16 +26,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-import numpy as np
-
 from fastmask.datasets import DAVIS
 from fastmask.evaluation._dsresult import (
     DatasetEvaluation,
     ObjectResult,
     Timer,
-    davis_jf,
-    read_pairs,
-    result_paths,
+    score_frames,
     select,
 )
 from fastmask.evaluation._mose import davis_files, davis_global, davis_stats
@@ -81,14 +77,8 @@ def evaluate_sparse(
         if not frames:
             continue
         ids = sorted(objs)
-        pred, n_missing = result_paths(res, name, frames, allow_missing)
+        jall, fall, n_missing = score_frames(video, res, frames, ids, allow_missing, threads)
         missing += n_missing
-        js, fs = [], []
-        for _, g, p in read_pairs([video.mask_path(f) for f in frames], pred, threads, name):
-            j, f = davis_jf(g, p, ids, threads)
-            js.append(j)
-            fs.append(f)
-        jall, fall = np.concatenate(js), np.concatenate(fs)
         for col, oid in enumerate(ids):
             start = first_idx[oid] + (1 if skip_first else 0) - lo
             if start >= len(frames):

@@ -36,11 +36,9 @@ from fastmask.evaluation._dsresult import (
     ObjectResult,
     Timer,
     csv_text,
-    davis_jf,
     fmt3,
     nanmean,
-    read_pairs,
-    result_paths,
+    score_frames,
     select,
 )
 from fastmask.evaluation._progress import Progress, track
@@ -104,17 +102,9 @@ def evaluate_youtube_vos(
         frames = [f for f in annotated if frame_sort_key(f) > t0]
         if not frames:
             continue
-        pred_paths, n_missing = result_paths(res, name, frames, allow_missing)
-        missing += n_missing
         ids = sorted(firsts)
-        js, fs = [], []
-        for _, gc, pc in read_pairs(
-            [video.mask_path(f) for f in frames], pred_paths, threads, name
-        ):
-            j, f = davis_jf(gc, pc, ids, threads)
-            js.append(j)
-            fs.append(f)
-        jall, fall = np.concatenate(js), np.concatenate(fs)
+        jall, fall, n_missing = score_frames(video, res, frames, ids, allow_missing, threads)
+        missing += n_missing
         for col, oid in enumerate(ids):
             first = firsts[oid]
             if first is None:

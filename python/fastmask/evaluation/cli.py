@@ -16,7 +16,7 @@ from fastmask.evaluation._dsresult import DatasetEvaluation
 from fastmask.evaluation._evaluation import Evaluation
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "eval",
         help="evaluate result masks against ground truth (DAVIS, vos-benchmark, SA-V rules)",
