@@ -111,7 +111,7 @@ def decode_labels(
            [2, 1]], dtype=uint8)
     """
     single = isinstance(rles, Mapping)
-    frames = [rles] if single else list(rles)  # type: ignore[list-item]
+    frames: list[Mapping[Any, RLE]] = [rles] if isinstance(rles, Mapping) else list(rles)
     for i, f in enumerate(frames):
         if not isinstance(f, Mapping):
             raise TypeError(f"frame {i} must be a dict {{id: rle}}; got {type(f).__name__}")

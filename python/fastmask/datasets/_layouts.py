@@ -319,9 +319,9 @@ class LVOS(Dataset):
             ]
             self.unseen: list[str] | None = read_list(found[0]) if found else None
         elif isinstance(unseen, (str, Path)) or hasattr(unseen, "__fspath__"):
-            self.unseen = read_list(Path(unseen))  # type: ignore[arg-type]
+            self.unseen = read_list(Path(unseen))
         else:
-            self.unseen = [str(s) for s in unseen]  # type: ignore[union-attr]
+            self.unseen = [str(s) for s in unseen]
 
     def _video(self, name: str) -> Video:
         entry = self._videos[name]
