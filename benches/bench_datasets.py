@@ -131,17 +131,29 @@ MOSE_GROUP = f"mosev2 {MOSE_VIDEOS} videos x 40 frames {SIZE[1]}x{SIZE[0]}"
 YT_GROUP = f"youtube-vos {YT_VIDEOS} videos x 9 frames {SIZE[1]}x{SIZE[0]}"
 
 
-def test_lvos_fastmask(benchmark: pytest.FixtureRequest) -> None:
-    split, res = _lvos()
-    benchmark.group = LVOS_GROUP
-    benchmark.extra_info["impl"] = "fastmask lvos"
+# Per protocol: the data, the keyword options, and the fewest objects a correct run scores.
+FASTMASK_CASES = {
+    "lvos": (_lvos, {"split": "valid"}, 1),
+    "youtube-vos": (_youtube, {}, YT_VIDEOS),
+    "mosev2": (_mose, {"split": "valid"}, 1),
+}
+GROUPS = {"lvos": LVOS_GROUP, "youtube-vos": YT_GROUP, "mosev2": MOSE_GROUP}
+
+
+@pytest.mark.parametrize("protocol", list(FASTMASK_CASES))
+def test_fastmask(benchmark: pytest.FixtureRequest, protocol: str) -> None:
+    data, options, min_objects = FASTMASK_CASES[protocol]
+    root, res = data()
+    benchmark.group = GROUPS[protocol]
+    benchmark.extra_info["impl"] = f"fastmask {protocol}"
+    opts = "".join(f", {k}={v!r}" for k, v in options.items())
     benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
-        f"import fastmask\nfastmask.evaluate({str(split)!r}, {str(res)!r}, 'lvos', split='valid')"
+        f"import fastmask\nfastmask.evaluate({str(root)!r}, {str(res)!r}, {protocol!r}{opts})"
     )
     ev = benchmark.pedantic(
-        fastmask.evaluate, (split, res, "lvos"), {"split": "valid"}, rounds=3, iterations=1
+        fastmask.evaluate, (root, res, protocol), options, rounds=3, iterations=1
     )
-    assert ev.objects
+    assert len(ev.objects) >= min_objects
 
 
 def test_lvos_reference(benchmark: pytest.FixtureRequest) -> None:
@@ -160,17 +172,6 @@ def test_lvos_reference(benchmark: pytest.FixtureRequest) -> None:
     assert abs(ours.global_scores["J&F-Mean"] - rows[1]["J&F-Mean"]) < 1e-12
 
 
-def test_youtube_fastmask(benchmark: pytest.FixtureRequest) -> None:
-    root, res = _youtube()
-    benchmark.group = YT_GROUP
-    benchmark.extra_info["impl"] = "fastmask youtube-vos"
-    benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
-        f"import fastmask\nfastmask.evaluate({str(root)!r}, {str(res)!r}, 'youtube-vos')"
-    )
-    ev = benchmark.pedantic(fastmask.evaluate, (root, res, "youtube-vos"), rounds=3, iterations=1)
-    assert len(ev.objects) >= YT_VIDEOS
-
-
 def test_youtube_reference(benchmark: pytest.FixtureRequest) -> None:
     root, res = _youtube()
     benchmark.group = YT_GROUP
@@ -184,19 +185,6 @@ def test_youtube_reference(benchmark: pytest.FixtureRequest) -> None:
     ev = fastmask.evaluate(root, res, "youtube-vos")
     mean = np.mean([(o.stats["J-Mean"] + o.stats["F-Mean"]) / 2 for o in ev.objects])
     assert abs(mean - jf) < 1e-12
-
-
-def test_mosev2_fastmask(benchmark: pytest.FixtureRequest) -> None:
-    root, res = _mose()
-    benchmark.group = MOSE_GROUP
-    benchmark.extra_info["impl"] = "fastmask mosev2"
-    benchmark.extra_info["peak_rss_mb"] = _peak_rss_mb(
-        f"import fastmask\nfastmask.evaluate({str(root)!r}, {str(res)!r}, 'mosev2', split='valid')"
-    )
-    ev = benchmark.pedantic(
-        fastmask.evaluate, (root, res, "mosev2"), {"split": "valid"}, rounds=3, iterations=1
-    )
-    assert ev.objects
 
 
 def test_mosev2_reference(benchmark: pytest.FixtureRequest) -> None:
