@@ -1060,16 +1060,21 @@ mod tests {
             let fg = random_mask(&mut rng, h, w);
             let gt = random_mask(&mut rng, h, w);
             let r = [0.0, 1.0, 2.0, 2.5, 3.0, 4.7][rng.below(6)];
-            let disk = Disk::new(r, h, w).unwrap();
-            let (mut pf, mut pg, mut buf) = (Vec::new(), Vec::new(), Vec::new());
-            mask_boundary_points(&fg, h, w, None, &mut pf).unwrap();
-            mask_boundary_points(&gt, h, w, None, &mut pg).unwrap();
-            let got = f_measure_points(&pf, &pg, &disk, &mut buf);
-            let fb: Vec<bool> = fg.iter().map(|&v| v != 0).collect();
-            let gb: Vec<bool> = gt.iter().map(|&v| v != 0).collect();
-            let expect = naive_f(&fb, &gb, h, w, r);
-            assert_eq!(got.to_bits(), expect.to_bits(), "{h}x{w} r={r}");
+            assert_f_matches_dense(&fg, &gt, h, w, r);
         }
+    }
+
+    /// F from boundary points and the disk equals the dense full-frame reference, bit for bit.
+    fn assert_f_matches_dense(fg: &[u8], gt: &[u8], h: usize, w: usize, r: f64) {
+        let disk = Disk::new(r, h, w).unwrap();
+        let (mut pf, mut pg, mut buf) = (Vec::new(), Vec::new(), Vec::new());
+        mask_boundary_points(fg, h, w, None, &mut pf).unwrap();
+        mask_boundary_points(gt, h, w, None, &mut pg).unwrap();
+        let got = f_measure_points(&pf, &pg, &disk, &mut buf);
+        let fb: Vec<bool> = fg.iter().map(|&v| v != 0).collect();
+        let gb: Vec<bool> = gt.iter().map(|&v| v != 0).collect();
+        let expect = naive_f(&fb, &gb, h, w, r);
+        assert_eq!(got.to_bits(), expect.to_bits(), "{h}x{w} r={r}");
     }
 
     #[test]
@@ -1081,18 +1086,7 @@ mod tests {
             let fg = random_mask(&mut rng, h, w);
             let gt = random_mask(&mut rng, h, w);
             let r = [32.0, 33.5, 40.0][rng.below(3)];
-            let disk = Disk::new(r, h, w).unwrap();
-            let (mut pf, mut pg, mut buf) = (Vec::new(), Vec::new(), Vec::new());
-            mask_boundary_points(&fg, h, w, None, &mut pf).unwrap();
-            mask_boundary_points(&gt, h, w, None, &mut pg).unwrap();
-            let got = f_measure_points(&pf, &pg, &disk, &mut buf);
-            let fb: Vec<bool> = fg.iter().map(|&v| v != 0).collect();
-            let gb: Vec<bool> = gt.iter().map(|&v| v != 0).collect();
-            assert_eq!(
-                got.to_bits(),
-                naive_f(&fb, &gb, h, w, r).to_bits(),
-                "{h}x{w} r={r}"
-            );
+            assert_f_matches_dense(&fg, &gt, h, w, r);
         }
     }
 
