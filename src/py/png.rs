@@ -317,10 +317,10 @@ fn _read_pngs(
     if paths.is_empty() {
         return Err(PyValueError::new_err("read_pngs needs at least one path"));
     }
-    // Default: one thread per 4 frames, up to the cores: a second thread costs a spawn and
-    // cold per-thread decoder state. Measured on 854x480 frames (2 threads vs 1): 1.3x for 8
-    // frames, 1.6x for 16, 1.7x for 64 (benches/bench_png.py). An explicit `threads` is used
-    // as given.
+    // Default: one thread per 4 frames, up to the cores: a second thread costs a spawn
+    // (~45 us, benches/bench_parallel.py) and cold per-thread decoder state. On 854x480
+    // frames 2 threads vs 1 give 1.3x for 8 frames, 1.6x for 16, 1.8x for 64 (the "batch
+    // decode" groups of benches/bench_png.py). An explicit `threads` is used as given.
     let work_items = if threads.is_none() {
         paths.len() / 4
     } else {
@@ -338,7 +338,7 @@ fn _read_pngs(
     }
     // The result is `numpy.empty`, filled by the decoding threads. Not zeroed first: zeroing
     // 26 MB for 64 frames (PyArray3::zeros, or a calloc that glibc serves from the heap after
-    // an earlier large free) ran serially on this thread for ~0.9 ms and held 2 threads to
+    // an earlier large free) ran serially on this thread (np.zeros of that size: 0.9 ms) and held 2 threads to
     // 1.3-1.5x of 1. numpy also asks for huge pages on large arrays (fewer page faults).
     let dtype = match spec.sample {
         SampleType::U8 => "uint8",
