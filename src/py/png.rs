@@ -338,8 +338,8 @@ fn _read_pngs(
     }
     // The result is `numpy.empty`, filled by the decoding threads. Not zeroed first: zeroing
     // 26 MB for 64 frames (PyArray3::zeros, or a calloc that glibc serves from the heap after
-    // an earlier large free) ran serially on this thread (np.zeros of that size: 0.9 ms) and held 2 threads to
-    // 1.3-1.5x of 1. numpy also asks for huge pages on large arrays (fewer page faults).
+    // an earlier large free) ran serially on this thread (np.zeros of that size: 0.9 ms) and
+    // held 2 threads to 1.3-1.5x of 1. numpy also asks for huge pages on large arrays.
     let dtype = match spec.sample {
         SampleType::U8 => "uint8",
         SampleType::U16 => "uint16",
