@@ -153,3 +153,29 @@ def test_command_line_options(tmp_path: Path) -> None:
     res = tmp_path / "Annotations" / "480p"
     ev = evaluate_dataset(tmp_path, res, "sparse", **opts)
     assert ev.global_scores["J&F-Mean"] == 1.0  # ground truth scored against itself
+
+
+def test_youtube_vos_objects_listed_without_frames(tmp_path: Path) -> None:
+    # The generator lists exactly the frames where each object is present, so an object whose
+    # list is emptied must get the same first frame from the masks, and the same scores.
+    stacks = gen.youtube_vos(tmp_path, "train", videos=3, frames=30, size=(32, 48))
+    names = {v: [f"{5 * i:05d}" for i in range(len(s))] for v, s in stacks.items()}
+    _write_preds(tmp_path / "res", names, stacks)
+    full = evaluate_dataset(tmp_path, tmp_path / "res", "youtube-vos", split="train")
+    meta_path = tmp_path / "train" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    cleared = 0
+    for video in meta["videos"].values():
+        for o in video["objects"].values():
+            if o["frames"] and o["frames"][0] != "00000":  # late objects: the hard case
+                o["frames"] = []
+                cleared += 1
+    assert cleared >= 1
+    meta_path.write_text(json.dumps(meta))
+    derived = evaluate_dataset(tmp_path, tmp_path / "res", "youtube-vos", split="train")
+    assert [(o.sequence, o.object) for o in derived.objects] == [
+        (o.sequence, o.object) for o in full.objects
+    ]
+    for a, b in zip(derived.objects, full.objects):
+        np.testing.assert_array_equal(a.J, b.J)
+        np.testing.assert_array_equal(a.F, b.F)

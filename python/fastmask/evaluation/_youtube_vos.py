@@ -88,12 +88,16 @@ def evaluate_youtube_vos(
     for name in track(names, progress, "fastmask eval youtube-vos"):
         video = ds[name]
         annotated = video.annotated
-        firsts = {}
-        for oid, o in video.objects.items():
-            first = o.first_frame
-            if first is None:
-                first = next((f for f, m in video.iter_masks() if (m == oid).any()), None)
-            firsts[oid] = first
+        firsts = {oid: o.first_frame for oid, o in video.objects.items()}
+        unknown = {oid for oid, first in firsts.items() if first is None}
+        # Objects listed without frames: their first appearance in the masks, found in one
+        # pass over the video for all of them (not one pass per object).
+        for f, m in video.iter_masks() if unknown else ():
+            for oid in [k for k in unknown if (m == k).any()]:
+                firsts[oid] = f
+                unknown.discard(oid)
+            if not unknown:
+                break
         # frames after the earliest first appearance, scored once for every object
         starts = [f for f in firsts.values() if f is not None]
         if not starts:
