@@ -182,8 +182,16 @@ pub fn score(
         Some(p) => {
             let (ph, pw) = super::decode::read_labels(p, &mut s.file, &mut s.pred)?;
             if (ph, pw) != (h, w) {
+                // Phone videos are often stored rotated; a result decoded without the
+                // rotation has the ground truth's size transposed: say so.
+                let hint = if (ph, pw) == (w, h) {
+                    "; the result looks rotated by 90 degrees (portrait video decoded without \
+                     its rotation?)"
+                } else {
+                    ""
+                };
                 return Err(Error::eval(format!(
-                    "result is {ph}x{pw} (HxW) but its ground truth {} is {h}x{w}",
+                    "result is {ph}x{pw} (HxW) but its ground truth {} is {h}x{w}{hint}",
                     gt_path.display()
                 ))
                 .with_path(p));

@@ -19,6 +19,8 @@ from numpy.typing import NDArray
 
 from fastmask._fastmask import EvaluationError
 from fastmask.datasets._base import Video
+from fastmask.evaluation import _engine
+from fastmask.evaluation._discover import Job, Plan
 from fastmask.png import png_info, read_pngs
 
 #: Frames decoded at once per video. Measured on benches/bench_datasets.py's LVOS set (2 videos
@@ -218,16 +220,26 @@ def score_frames(
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
     """DAVIS J and F of objects ``ids`` on ``frames`` of ``video`` against
     ``results/<video>/<frame>.png``: ``(J, F, missing)``, J and F ``(len(frames), len(ids))``,
-    ``missing`` the number of absent result frames (scored as empty masks)."""
+    ``missing`` the number of absent result frames (scored as empty masks).
+
+    One job of the compiled streaming engine (the one the DAVIS protocols use): frames are
+    decoded and scored in Rust, spread over ``threads``, one frame per worker in memory."""
     pred, missing = result_paths(results, video.name, frames, allow_missing)
-    jall = np.zeros((len(frames), len(ids)))
-    fall = np.zeros((len(frames), len(ids)))
-    gt_paths = [video.mask_path(f) for f in frames]
-    for start, gt, pr in read_pairs(gt_paths, pred, threads, video.name):
-        j, f = davis_jf(gt, pr, ids, threads)
-        jall[start : start + len(gt)] = j
-        fall[start : start + len(gt)] = f
-    return jall, fall, missing
+    shape = (len(frames), len(ids))
+    if not frames or not ids:
+        return np.zeros(shape), np.zeros(shape), missing
+    job = Job(
+        sequence=video.name,
+        obj=None,
+        frames=list(frames),
+        gt=[str(video.mask_path(f)) for f in frames],
+        pred=[None if p is None else str(p) for p in pred],
+        objects=list(ids),
+    )
+    (scores,), _ = _engine.run(Plan("dataset", [job], same_size=True), threads, 0.008)
+    col = {(int(a), int(b)): c for c, (a, b) in enumerate(scores.pairs)}
+    cols = [col[(k, k)] for k in ids]
+    return scores.J[:, cols].astype(np.float64), scores.F[:, cols].astype(np.float64), missing
 
 
 def _check_sizes(preds: list[Path], gts: list[Path], shape: tuple[int, ...]) -> None:
