@@ -13,6 +13,7 @@
 pub mod boundary;
 mod chunk;
 pub mod iou;
+mod packed;
 pub mod stats;
 
 pub use boundary::{
@@ -64,6 +65,8 @@ pub struct Scratch {
     /// [gt, pred, both] pixel counts per slot (index 0: non-objects).
     counts: Vec<[u64; 3]>,
     bits: Vec<u64>,
+    /// The two binary masks of [`boundary_f`], packed.
+    packed: [packed::Packed; 2],
     sorted_ids: Vec<u32>,
     disk: Option<(u64, usize, usize, Disk)>,
 }
@@ -297,8 +300,11 @@ pub fn boundary_f(
             pts.push(Vec::new());
         }
     }
-    mask_boundary_points(gt, h, w, void, &mut scratch.gt_points[0])?;
-    mask_boundary_points(pred, h, w, void, &mut scratch.pred_points[0])?;
+    let [packed_gt, packed_pred] = &mut scratch.packed;
+    packed_gt.pack(gt, h, w, void)?;
+    packed_gt.boundary_points(&mut scratch.gt_points[0]);
+    packed_pred.pack(pred, h, w, void)?;
+    packed_pred.boundary_points(&mut scratch.pred_points[0]);
     let Scratch {
         gt_points,
         pred_points,
