@@ -13,13 +13,13 @@
 pub mod boundary;
 mod chunk;
 pub mod iou;
+mod matcher;
 mod packed;
 pub mod stats;
 
-pub use boundary::{
-    bound_pix, boundary_map, disk_matrix, f_measure_points, mask_boundary_points, Disk, Point, Span,
-};
+pub use boundary::{bound_pix, boundary_map, disk_matrix, mask_boundary_points, Disk, Point, Span};
 pub use iou::{jaccard, jaccard_from_counts};
+pub use matcher::f_measure_points;
 pub use stats::{nanmean, pairwise_sum, statistics, Decay, Stats};
 
 use crate::error::{Error, Result};
@@ -65,8 +65,9 @@ pub struct Scratch {
     /// [gt, pred, both] pixel counts per slot (index 0: non-objects).
     counts: Vec<[u64; 3]>,
     bits: Vec<u64>,
-    /// The two binary masks of [`boundary_f`], packed.
+    /// The two binary masks of [`boundary_f`], packed, and their boundaries.
     packed: [packed::Packed; 2],
+    boundaries: [packed::Boundary; 2],
     sorted_ids: Vec<u32>,
     disk: Option<(u64, usize, usize, Disk)>,
 }
@@ -295,25 +296,24 @@ pub fn boundary_f(
     check_frame(gt.len(), h, w, "gt")?;
     check_frame(pred.len(), h, w, "pred")?;
     scratch.disk(radius, h, w)?;
-    for pts in [&mut scratch.gt_points, &mut scratch.pred_points] {
-        if pts.is_empty() {
-            pts.push(Vec::new());
-        }
-    }
-    let [packed_gt, packed_pred] = &mut scratch.packed;
-    packed_gt.pack(gt, h, w, void)?;
-    packed_gt.boundary_points(&mut scratch.gt_points[0]);
-    packed_pred.pack(pred, h, w, void)?;
-    packed_pred.boundary_points(&mut scratch.pred_points[0]);
     let Scratch {
-        gt_points,
-        pred_points,
+        packed,
+        boundaries,
         bits,
         disk,
         ..
     } = scratch;
+    for ((mask, p), b) in [gt, pred]
+        .into_iter()
+        .zip(packed.iter_mut())
+        .zip(boundaries.iter_mut())
+    {
+        p.pack(mask, h, w, void)?;
+        p.boundary(b);
+    }
+    let [gt_b, pred_b] = &*boundaries;
     match disk.as_ref() {
-        Some((_, _, _, disk)) => Ok(f_measure_points(&pred_points[0], &gt_points[0], disk, bits)),
+        Some((_, _, _, disk)) => Ok(matcher::f_measure_packed(pred_b, gt_b, disk, bits)),
         None => Err(Error::param("internal: disk cache is empty")),
     }
 }

@@ -3,12 +3,15 @@
 //! The boundary F of two binary masks needs the boundary pixels of each
 //! (`_seg2bmap(mask != 0)`). Packing a row first (one SSE2 compare + movemask per 16 bytes)
 //! turns `b = m^E | m^S | m^SE` into three XORs per 64 pixels; rows and 64-pixel chunks
-//! that are all zero are skipped with a plain OR fold. On the DAVIS-2016 blackswan ground
-//! truth and its OSVOS prediction (480p) this takes the boundary pixels of both masks in
-//! about 13 us against 38 us for the byte-wise scan that [`super::boundary`] uses for
-//! label maps (`examples/f_profile.rs`).
+//! that are all zero are skipped with a plain OR fold. The boundary stays a bitset in the
+//! same layout, which the matcher copies word for word ([`super::matcher`]).
+//!
+//! On the blackswan pair of `benches/bench_metrics.py` (480p) packing both masks takes
+//! 17 us and their boundaries 8 us, against 38 us for the byte-wise scan that
+//! [`super::boundary`] keeps for label maps; the whole F went from 63 to 46 us
+//! (`examples/f_profile.rs`, one-off measurements while choosing).
 
-use super::boundary::{check_frame, Point};
+use super::boundary::check_frame;
 use crate::error::Result;
 
 /// Pixels per packed word.
@@ -197,23 +200,23 @@ impl Packed {
         Ok(())
     }
 
-    /// The boundary pixels of the packed mask, row-major, into `out`: bit x of row y is
-    /// set when its 2x2 block (itself, east, south, south-east; the last row and column
-    /// replicated, which is `_seg2bmap`'s edge rule) is not uniform.
-    pub(crate) fn boundary_points(&self, out: &mut Vec<Point>) {
-        out.clear();
+    /// The boundary of the packed mask into `out`: bit x of row y is set when its 2x2
+    /// block (itself, east, south, south-east; the last row and column replicated, which
+    /// is `_seg2bmap`'s edge rule) is not uniform.
+    pub(crate) fn boundary(&self, out: &mut Boundary) {
         let (h, w, words) = (self.h, self.w, self.words);
-        if h == 0 || w == 0 {
+        out.words = words;
+        out.bits.resize(h * words, 0);
+        out.rows.clear();
+        out.rows.resize(h, (0, 0));
+        (out.y0, out.y1, out.x0, out.x1) = (0, -1, i64::MAX, -1);
+        if h == 0 || words == 0 {
             return;
         }
         let last = words - 1;
-        // The last column's bit, and the bits of the last word that are pixels.
+        // The last column's bit: its east neighbour is itself. Bits past the last column
+        // are 0 in every operand, so they stay 0 in the boundary.
         let last_col = 1u64 << ((w - 1) % WORD);
-        let valid = if w % WORD == 0 {
-            !0
-        } else {
-            (1u64 << (w % WORD)) - 1
-        };
         for y in 0..h {
             let yn = if y + 1 < h { y + 1 } else { y };
             let ((a0, a1), (b0, b1)) = (self.ext[y], self.ext[yn]);
@@ -225,28 +228,115 @@ impl Packed {
             };
             let m = &self.bits[y * words..(y + 1) * words];
             let s = &self.bits[yn * words..(yn + 1) * words];
+            let row = &mut out.bits[y * words..(y + 1) * words];
             // Word i - 1 sees word i's first pixel as its east neighbour.
-            for i in (lo as usize).saturating_sub(1)..hi as usize {
-                let (m0, s0) = (m[i], s[i]);
-                let (e, se) = if i < last {
-                    ((m0 >> 1) | (m[i + 1] << 63), (s0 >> 1) | (s[i + 1] << 63))
-                } else {
-                    ((m0 >> 1) | (m0 & last_col), (s0 >> 1) | (s0 & last_col))
-                };
-                let mut b = (m0 ^ e) | (m0 ^ s0) | (m0 ^ se);
-                if i == last {
-                    b &= valid;
+            let start = (lo as usize).saturating_sub(1);
+            let end = hi as usize;
+            let mut any = 0;
+            let stop = end.min(last).max(start);
+            // Whole-slice zips without index arithmetic, so that the loop vectorizes
+            // (two words per SSE2 op).
+            let (m0s, m1s) = (&m[start..stop], &m[start + 1..stop + 1]);
+            let (s0s, s1s) = (&s[start..stop], &s[start + 1..stop + 1]);
+            for ((((o, &m0), &m1), &s0), &s1) in row[start..stop]
+                .iter_mut()
+                .zip(m0s)
+                .zip(m1s)
+                .zip(s0s)
+                .zip(s1s)
+            {
+                let e = (m0 >> 1) | (m1 << 63);
+                let se = (s0 >> 1) | (s1 << 63);
+                *o = (m0 ^ e) | (m0 ^ s0) | (m0 ^ se);
+                any |= *o;
+            }
+            if end > last {
+                let (m0, s0) = (m[last], s[last]);
+                let e = (m0 >> 1) | (m0 & last_col);
+                let se = (s0 >> 1) | (s0 & last_col);
+                row[last] = (m0 ^ e) | (m0 ^ s0) | (m0 ^ se);
+                any |= row[last];
+            }
+            if any == 0 {
+                continue;
+            }
+            let first = start + row[start..end].iter().position(|&b| b != 0).unwrap_or(0);
+            let end = first + 1 + row[first..end].iter().rposition(|&b| b != 0).unwrap_or(0);
+            {
+                out.rows[y] = (first as u32, end as u32);
+                let (x0, x1) = (
+                    first * WORD + row[first].trailing_zeros() as usize,
+                    end * WORD - 1 - row[end - 1].leading_zeros() as usize,
+                );
+                out.x0 = out.x0.min(x0 as i64);
+                out.x1 = out.x1.max(x1 as i64);
+                if out.y0 > out.y1 {
+                    out.y0 = y as i64;
                 }
-                let (yy, x0) = (y as u32, (i * WORD) as u32);
+                out.y1 = y as i64;
+            }
+        }
+    }
+}
+
+/// The boundary pixels of a packed mask, as bits in the same layout, with the words of
+/// each row that hold them and their bounding box.
+#[derive(Default)]
+pub(crate) struct Boundary {
+    words: usize,
+    bits: Vec<u64>,
+    /// Per row: the words `first..end` holding its boundary pixels (`first == end`: none).
+    /// Only these words of `bits` are meaningful.
+    rows: Vec<(u32, u32)>,
+    /// Bounding box, inclusive (`y0 > y1` when empty).
+    y0: i64,
+    y1: i64,
+    x0: i64,
+    x1: i64,
+}
+
+impl Boundary {
+    /// No boundary pixel at all? (Counting them is left to the loops that visit them:
+    /// without POPCNT in the x86-64 baseline, `count_ones` per word cost more than the
+    /// boundary itself.)
+    pub(crate) fn is_empty(&self) -> bool {
+        self.y0 > self.y1
+    }
+
+    /// `(y0, y1, x0, x1)`, inclusive; `y0 > y1` when there is no boundary pixel.
+    pub(crate) fn bbox(&self) -> (i64, i64, i64, i64) {
+        (self.y0, self.y1, self.x0, self.x1)
+    }
+
+    /// `f(y, first, words)` for every row holding boundary pixels: its words from word
+    /// index `first` (pixel `64 * first`).
+    pub(crate) fn for_each_row(&self, mut f: impl FnMut(i64, i64, &[u64])) {
+        for y in self.y0.max(0)..=self.y1 {
+            let (first, end) = self.rows[y as usize];
+            if first < end {
+                let at = y as usize * self.words;
+                f(
+                    y,
+                    i64::from(first),
+                    &self.bits[at + first as usize..at + end as usize],
+                );
+            }
+        }
+    }
+
+    /// `f(y, x)` for every boundary pixel, row-major.
+    #[inline(always)]
+    pub(crate) fn for_each_point(&self, mut f: impl FnMut(u32, u32)) {
+        self.for_each_row(|y, first, words| {
+            for (i, &word) in words.iter().enumerate() {
+                let x0 = (first as usize + i) * WORD;
+                let mut b = word;
                 while b != 0 {
-                    out.push(Point {
-                        y: yy,
-                        x: x0 + b.trailing_zeros(),
-                    });
+                    f(y as u32, (x0 + b.trailing_zeros() as usize) as u32);
                     b &= b - 1;
                 }
             }
-        }
+        });
     }
 }
 
