@@ -36,14 +36,14 @@ pub(crate) struct Packed {
 fn pack64(c: &[u8; WORD]) -> u64 {
     use safe_arch::{cmp_eq_mask_i8_m128i, m128i, move_mask_i8_m128i, zeroed_m128i};
     let zero = zeroed_m128i();
-    let mut out = 0u64;
+    let mut is_zero = 0u64;
     for (k, part) in c.chunks_exact(16).enumerate() {
         let mut lanes = [0u8; 16];
         lanes.copy_from_slice(part);
-        let is_zero = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(m128i::from(lanes), zero));
-        out |= u64::from(!is_zero as u16) << (16 * k);
+        let m = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(m128i::from(lanes), zero));
+        is_zero |= u64::from(m as u16) << (16 * k);
     }
-    out
+    !is_zero
 }
 
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
