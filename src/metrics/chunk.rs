@@ -99,7 +99,7 @@ impl Lanes for u16 {
 }
 
 #[inline(always)]
-fn run<T: Lanes>(s: &[T], at: usize) -> Option<&[T; RUN]> {
+pub(crate) fn run<T: Lanes>(s: &[T], at: usize) -> Option<&[T; RUN]> {
     s.get(at..at + RUN)?.try_into().ok()
 }
 

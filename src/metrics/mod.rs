@@ -34,6 +34,8 @@ pub trait Label: Copy + Eq + Send + Sync + 'static + chunk::Lanes {
     const RANGE: usize;
     /// The value as an index in `0..RANGE`.
     fn index(self) -> usize;
+    /// The value of index `i`, if in range.
+    fn from_index(i: usize) -> Option<Self>;
 }
 
 impl Label for u8 {
@@ -43,6 +45,9 @@ impl Label for u8 {
     fn index(self) -> usize {
         self as usize
     }
+    fn from_index(i: usize) -> Option<Self> {
+        u8::try_from(i).ok()
+    }
 }
 
 impl Label for u16 {
@@ -51,6 +56,9 @@ impl Label for u16 {
     #[inline]
     fn index(self) -> usize {
         self as usize
+    }
+    fn from_index(i: usize) -> Option<Self> {
+        u16::try_from(i).ok()
     }
 }
 
@@ -102,17 +110,9 @@ impl Scratch {
                 self.lut[id as usize] = i as u32 + 1;
             }
         }
-        let zero_is_object = self.lut[0] != 0;
         self.counts.clear();
         self.counts.resize(ids.len() + 1, [0; 3]);
-        iou::count_labels(
-            gt,
-            pred,
-            void,
-            &self.lut[..T::RANGE],
-            zero_is_object,
-            &mut self.counts,
-        );
+        iou::count_labels(gt, pred, void, &self.lut[..T::RANGE], ids, &mut self.counts);
     }
 
     fn clear_lut<T: Label>(&mut self, ids: &[u32]) {
