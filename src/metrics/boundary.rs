@@ -1,4 +1,4 @@
-//! DAVIS boundary maps, the dilation disk and the boundary F measure.
+//! DAVIS boundary maps, the dilation disk and the boundary scan of label maps.
 //!
 //! The official `f_measure` (davis2017-evaluation `davis2017/metrics.py`) builds two
 //! full-frame boundary maps, dilates each with `cv2.dilate` and a
@@ -7,15 +7,16 @@
 //! whole frame costs 3-4 ms per object-frame at 480p (benches/bench_metrics.py) although
 //! only a few thousand pixels are ever read back. Here:
 //!
-//! 1. one scan of the frame lists the boundary pixels ([`Point`]s, row-major) of every
-//!    label at once: a pixel is on the boundary of label k when its 2x2 block
-//!    (itself, east, south, south-east; replicated past the bottom and right edges,
-//!    which is exactly `_seg2bmap`'s edge rule) is not uniform and contains k.
-//!    Uniform 16-pixel chunks are skipped with three slice comparisons;
-//! 2. "is some pixel of B within the disk around p" is answered for each boundary pixel
-//!    p by testing, row by row of the disk (nearest rows first, so most hits stop after
-//!    one or two rows), whether B's bitset has a bit in the span `[x + dx0, x + dx1]`.
-//!    B's bitset only covers B's own bounding box.
+//! 1. the boundary pixels are listed rather than drawn: for a label map, one scan of the
+//!    frame lists them ([`Point`]s, row-major) for every label at once: a pixel is on the
+//!    boundary of label k when its 2x2 block (itself, east, south, south-east; replicated
+//!    past the bottom and right edges, which is exactly `_seg2bmap`'s edge rule) is not
+//!    uniform and contains k, and uniform 32-pixel runs are skipped with one SIMD fold.
+//!    A binary mask is packed to bits first and its boundary taken with word XORs
+//!    (`metrics/packed.rs`);
+//! 2. "is some pixel of B within the disk around p" is answered with bitsets of B over
+//!    its bounding box: two box probes settle most pixels, the rest test the disk row by
+//!    row (`metrics/matcher.rs`).
 //!
 //! Everything is integer logic on exactly the reference's pixel sets, so P, R and F are
 //! the reference's float64 values bit for bit.

@@ -2,7 +2,9 @@
 //! the official DAVIS numbers (davis2017-evaluation `davis2017/metrics.py`, `utils.py`).
 //!
 //! - [`iou`]: J for binary masks and the one-pass label counting behind [`per_object`];
-//! - [`boundary`]: [`bound_pix`], the skimage [`Disk`], boundary maps and boundary F;
+//! - [`boundary`]: [`bound_pix`], the skimage [`Disk`], boundary maps and the boundary scan
+//!   of label maps; `packed` (binary masks as bit words) and `matcher` (the disk test
+//!   behind F) are private;
 //! - [`stats`]: mean / recall / decay (`db_statistics`), with the reference's decay bins
 //!   or the intended ones.
 //!
