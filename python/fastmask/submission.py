@@ -225,8 +225,9 @@ def check_submission(
         A list of :class:`Problem` in video and frame order.
 
     Example:
-        >>> problems = check_submission("results", "youtube-vos", "valid/meta.json")
-        >>> print("\\n".join(map(str, problems)) or "ready")
+        >>> meta = "valid/meta.json"
+        >>> problems = check_submission("results", "youtube-vos", meta)  # doctest: +SKIP
+        >>> print("\\n".join(map(str, problems)) or "ready")  # doctest: +SKIP
         ready
     """
     req = requirements(protocol, gt_meta, subset=subset, resolution=resolution)

@@ -9,9 +9,9 @@ as ``(T, H, W) uint8`` label maps (``read_masks``, decoded in parallel) or one f
 and what was found; malformed metadata raises :class:`MetadataError` (a ``ValueError``).
 
 Example:
-    >>> ds = fastmask.datasets.YouTubeVOS("youtube-vos", "train")
-    >>> video = ds[ds.names[0]]
-    >>> masks = video.read_masks(threads=8)      # (T, H, W) uint8, every annotated frame
+    >>> ds = fastmask.datasets.YouTubeVOS("youtube-vos", "train")  # doctest: +SKIP
+    >>> video = ds[ds.names[0]]  # doctest: +SKIP
+    >>> masks = video.read_masks(threads=8)  # (T, H, W) uint8  # doctest: +SKIP
 """
 
 from fastmask.datasets._base import Dataset, MetadataError, ObjectInfo, Video, read_list

@@ -106,10 +106,10 @@ class Video:
     ``{id: ObjectInfo}``. Masks are ``(H, W) uint8`` label maps (palette indices).
 
     Example:
-        >>> v = fastmask.datasets.YouTubeVOS("ytvos", "train")["003234408d"]
-        >>> v.objects[1].category, v.objects[1].first_frame
+        >>> v = fastmask.datasets.YouTubeVOS("ytvos", "train")["003234408d"]  # doctest: +SKIP
+        >>> v.objects[1].category, v.objects[1].first_frame  # doctest: +SKIP
         ('penguin', '00000')
-        >>> v.read_masks().shape          # every annotated frame
+        >>> v.read_masks().shape  # every annotated frame  # doctest: +SKIP
         (36, 720, 1280)
     """
 

@@ -67,8 +67,8 @@ class DAVIS(Dataset):
     each label its first frame (sets where objects enter later).
 
     Example:
-        >>> ds = fastmask.datasets.DAVIS("DAVIS", "val")
-        >>> ds.names[:2], ds["bike-packing"].objects.keys()
+        >>> ds = fastmask.datasets.DAVIS("DAVIS", "val")  # doctest: +SKIP
+        >>> ds.names[:2], ds["bike-packing"].objects.keys()  # doctest: +SKIP
         (['bike-packing', 'blackswan'], dict_keys([1, 2]))
     """
 
@@ -151,9 +151,9 @@ class YouTubeVOS(Dataset):
     reads images from ``root/<split>_all_frames/JPEGImages`` (the 30 fps release).
 
     Example:
-        >>> ds = fastmask.datasets.YouTubeVOS("youtube-vos", "valid")
-        >>> v = ds[ds.names[0]]
-        >>> [(o.id, o.first_frame) for o in v.objects.values()]
+        >>> ds = fastmask.datasets.YouTubeVOS("youtube-vos", "valid")  # doctest: +SKIP
+        >>> v = ds[ds.names[0]]  # doctest: +SKIP
+        >>> [(o.id, o.first_frame) for o in v.objects.values()]  # doctest: +SKIP
         [(1, '00000'), (2, '00045')]
     """
 
@@ -210,8 +210,8 @@ class MOSE(Dataset):
     objects are those of the first annotated frame (every MOSE object is given there).
 
     Example:
-        >>> ds = fastmask.datasets.MOSE("MOSEv2", "valid", version=2)
-        >>> ds.meta["videos"][ds.names[0]]["length"]
+        >>> ds = fastmask.datasets.MOSE("MOSEv2", "valid", version=2)  # doctest: +SKIP
+        >>> ds.meta["videos"][ds.names[0]]["length"]  # doctest: +SKIP
         120
     """
 
@@ -282,9 +282,9 @@ class LVOS(Dataset):
     ``unseen_videos.txt`` is found beside the split (or given as ``unseen=``).
 
     Example:
-        >>> ds = fastmask.datasets.LVOS("LVOS/valid", "valid")
-        >>> o = ds[ds.names[0]].objects[1]
-        >>> o.first_frame, len(o.frames)
+        >>> ds = fastmask.datasets.LVOS("LVOS/valid", "valid")  # doctest: +SKIP
+        >>> o = ds[ds.names[0]].objects[1]  # doctest: +SKIP
+        >>> o.first_frame, len(o.frames)  # doctest: +SKIP
         ('00000000', 213)
     """
 
@@ -420,9 +420,9 @@ class SAV(Dataset):
     list ``<split>.txt``.
 
     Example:
-        >>> ds = fastmask.datasets.SAV("sav_val", "sav_val")
-        >>> v = ds[ds.names[0]]
-        >>> v.object_masks(0).shape
+        >>> ds = fastmask.datasets.SAV("sav_val", "sav_val")  # doctest: +SKIP
+        >>> v = ds[ds.names[0]]  # doctest: +SKIP
+        >>> v.object_masks(0).shape  # doctest: +SKIP
         (40, 848, 480)
     """
 
@@ -447,8 +447,8 @@ class Folder(Dataset):
     the frame where it first appears (255 is void).
 
     Example:
-        >>> ds = fastmask.datasets.Folder("my_set")
-        >>> ds[ds.names[0]].read_masks().shape
+        >>> ds = fastmask.datasets.Folder("my_set")  # doctest: +SKIP
+        >>> ds[ds.names[0]].read_masks().shape  # doctest: +SKIP
         (35, 1920, 1080)
     """
 

@@ -64,7 +64,7 @@ def smoothed_jaccard(gt: ArrayLike, pred: ArrayLike) -> tuple[F64, NDArray[np.bo
     Example:
         >>> g = np.zeros((1, 4, 4), bool); g[0, :2] = True
         >>> smoothed_jaccard(g, g[:, ::-1])[0]
-        array([0.11111111])
+        array([0.05882353])
     """
     g, p = _stack(gt, "gt"), _stack(pred, "pred")
     if g.shape != p.shape:
@@ -101,7 +101,7 @@ def boundary_f_radius(
     Example:
         >>> g = np.zeros((1, 48, 64), bool); g[0, 10:30, 10:40] = True
         >>> boundary_f_radius(g, np.roll(g, 3, axis=2), 2.5)
-        array([0.59090909])
+        array([0.61983871])
     """
     g, p = _stack(gt, "gt"), _stack(pred, "pred")
     r = np.broadcast_to(np.asarray(radius, np.float64), (len(g),))
@@ -142,7 +142,7 @@ def radii_from_area(area: ArrayLike, height: int, width: int) -> tuple[F64, F64]
 
     Example:
         >>> radii_from_area([100, 0], 480, 854)
-        (array([8., 7.83834804]), array([1., 7.83834804]))
+        (array([8.        , 7.83720767]), array([1.        , 7.83720767]))
     """
     area = np.asarray(area)
     diag = float(np.linalg.norm((height, width)))
@@ -161,7 +161,7 @@ def mosev2_boundary(
     (see :func:`adaptive_radius`), both ``f_measure(pred, gt)`` with those radii.
 
     Example:
-        >>> F, F_new = mosev2_boundary(gt_stack == 1, pred_stack == 1)
+        >>> F, F_new = mosev2_boundary(gt_stack == 1, pred_stack == 1)  # doctest: +SKIP
     """
     g, p = _stack(gt, "gt"), _stack(pred, "pred")
     plain, dot = adaptive_radius(g)
@@ -212,15 +212,15 @@ def disappear_reappear(
         if s > 0:
             segs.append((jl[s:end].mean(), fl[s:end].mean()))
     if segs:
-        dj = np.mean([a for a, _ in segs])
-        df = np.mean([b for _, b in segs])
+        dj = float(np.mean([a for a, _ in segs]))
+        df = float(np.mean([b for _, b in segs]))
     segs = []
     for i, s in enumerate(rep):
         end = dis[i + 1] if i + 1 < len(dis) else len(e)
         segs.append((jl[s:end].mean(), fl[s:end].mean()))
     if segs:
-        rj = np.mean([a for a, _ in segs])
-        rf = np.mean([b for _, b in segs])
+        rj = float(np.mean([a for a, _ in segs]))
+        rf = float(np.mean([b for _, b in segs]))
     return dj, df, rj, rf
 
 

@@ -93,7 +93,7 @@ def evaluate_lvos(
     """LVOS semi-supervised scoring (see the module doc).
 
     Example:
-        >>> ev = evaluate_lvos("LVOS/valid", "res", split="valid")
+        >>> ev = evaluate_lvos("LVOS/valid", "res", split="valid")  # doctest: +SKIP
         >>> ev.global_scores["J&F-Mean"], ev.write("res")  # doctest: +SKIP
     """
     timer = Timer()

@@ -107,7 +107,7 @@ def evaluate_mose(
     """MOSE v1, scored like DAVIS semi-supervised (see the module doc).
 
     Example:
-        >>> ev = evaluate_mose("MOSE", "res", split="train")
+        >>> ev = evaluate_mose("MOSE", "res", split="train")  # doctest: +SKIP
         >>> ev.global_scores["J&F-Mean"]  # doctest: +SKIP
     """
     timer = Timer()
@@ -184,7 +184,7 @@ def evaluate_mosev2(
     folder); ``meta``: meta.json when it is not ``<split>/meta.json``.
 
     Example:
-        >>> ev = evaluate_mosev2("MOSEv2", "res", split="valid")
+        >>> ev = evaluate_mosev2("MOSEv2", "res", split="valid")  # doctest: +SKIP
         >>> ev.write("out")  # metrics.json, scores.txt  # doctest: +SKIP
     """
     timer = Timer()

@@ -56,7 +56,7 @@ def evaluate_sparse(
     """Score sparse DAVIS-layout ground truth on its annotated frames (see the module doc).
 
     Example:
-        >>> ev = evaluate_sparse("RVOS", "res", subset="val", objects="all")
+        >>> ev = evaluate_sparse("RVOS", "res", subset="val", objects="all")  # doctest: +SKIP
         >>> ev.global_scores["J&F-Mean"]  # doctest: +SKIP
     """
     timer = Timer()

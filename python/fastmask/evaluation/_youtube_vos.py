@@ -75,7 +75,8 @@ def evaluate_youtube_vos(
     """Score ``results/<video>/<frame>.png`` against a YouTube-VOS split (see the module doc).
 
     Example:
-        >>> ev = evaluate_youtube_vos("ytvos", "res", split="train", seen="ytvos/train/meta.json")
+        >>> seen = "ytvos/train/meta.json"
+        >>> ev = evaluate_youtube_vos("ytvos", "res", split="train", seen=seen)  # doctest: +SKIP
         >>> ev.global_scores["Overall"]  # doctest: +SKIP
     """
     timer = Timer()
