@@ -31,7 +31,12 @@ def test_docstring_examples(name: str, tmp_path: Path, monkeypatch: pytest.Monke
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     globs = {**vars(module), "np": np, "fastmask": fastmask}
-    for test in finder.find(module, name, globs=globs):
-        runner.run(test)
+    # The `set_max_pixels` example changes a process-wide limit: put it back.
+    limit = fastmask.get_max_pixels()
+    try:
+        for test in finder.find(module, name, globs=globs):
+            runner.run(test)
+    finally:
+        fastmask.set_max_pixels(limit)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} docstring example(s) of {name} failed (see above)"
