@@ -40,29 +40,23 @@ pub trait Label: Copy + Eq + Send + Sync + 'static + chunk::Lanes {
     fn from_index(i: usize) -> Option<Self>;
 }
 
-impl Label for u8 {
-    const ZERO: Self = 0;
-    const RANGE: usize = 1 << 8;
-    #[inline]
-    fn index(self) -> usize {
-        self as usize
-    }
-    fn from_index(i: usize) -> Option<Self> {
-        u8::try_from(i).ok()
-    }
+macro_rules! impl_label {
+    ($($t:ty),*) => {$(
+        impl Label for $t {
+            const ZERO: Self = 0;
+            const RANGE: usize = 1 << <$t>::BITS;
+            #[inline]
+            fn index(self) -> usize {
+                self as usize
+            }
+            fn from_index(i: usize) -> Option<Self> {
+                <$t>::try_from(i).ok()
+            }
+        }
+    )*};
 }
 
-impl Label for u16 {
-    const ZERO: Self = 0;
-    const RANGE: usize = 1 << 16;
-    #[inline]
-    fn index(self) -> usize {
-        self as usize
-    }
-    fn from_index(i: usize) -> Option<Self> {
-        u16::try_from(i).ok()
-    }
-}
+impl_label!(u8, u16);
 
 /// Reusable buffers for the metrics of one worker. Create once, pass to every call.
 #[derive(Default)]
