@@ -144,11 +144,13 @@ const LANE_OBJECTS: usize = 6;
 /// Counts of the non-uniform runs, per object and per pixel lane: for each object, three
 /// compare-and-add passes over the run's `RUN` lanes (SIMD compares, no branches), where
 /// the word-by-word split pays a data-dependent loop exit per word.
+/// Fixed-size arrays: it is built for every frame of an evaluation, so no allocation.
 struct ObjectLanes<T> {
-    /// Label and slot of each object.
-    objects: Vec<(T, usize)>,
+    /// Label and slot of each object (the first `n`).
+    objects: [(T, usize); LANE_OBJECTS],
+    n: usize,
     /// `[gt, pred, both]` lane counters per object; each run adds at most 1 per lane.
-    acc: Vec<[[u8; RUN]; 3]>,
+    acc: [[[u8; RUN]; 3]; LANE_OBJECTS],
     /// Runs added since the last flush (at most 255: the counters are bytes).
     pending: u32,
 }
@@ -158,23 +160,25 @@ impl<T: Label> ObjectLanes<T> {
         if ids.len() > LANE_OBJECTS {
             return None;
         }
-        // Ids beyond the label type have no pixels: their counts stay 0.
-        let objects: Vec<(T, usize)> = ids
-            .iter()
-            .enumerate()
-            .filter_map(|(i, &id)| T::from_index(id as usize).map(|t| (t, i + 1)))
-            .collect();
-        let acc = vec![[[0; RUN]; 3]; objects.len()];
-        Some(ObjectLanes {
-            objects,
-            acc,
+        let mut lanes = ObjectLanes {
+            objects: [(T::ZERO, 0); LANE_OBJECTS],
+            n: 0,
+            acc: [[[0; RUN]; 3]; LANE_OBJECTS],
             pending: 0,
-        })
+        };
+        // Ids beyond the label type have no pixels: their counts stay 0.
+        for (i, &id) in ids.iter().enumerate() {
+            if let Some(label) = T::from_index(id as usize) {
+                lanes.objects[lanes.n] = (label, i + 1);
+                lanes.n += 1;
+            }
+        }
+        Some(lanes)
     }
 
     #[inline(always)]
     fn add_run(&mut self, g: &[T; RUN], p: &[T; RUN], counts: &mut [[u64; 3]]) {
-        for (&(label, _), acc) in self.objects.iter().zip(self.acc.iter_mut()) {
+        for (&(label, _), acc) in self.objects[..self.n].iter().zip(&mut self.acc) {
             let [ag, ap, ab] = acc;
             for j in 0..RUN {
                 let (a, b) = (g[j] == label, p[j] == label);
@@ -190,7 +194,7 @@ impl<T: Label> ObjectLanes<T> {
     }
 
     fn flush(&mut self, counts: &mut [[u64; 3]]) {
-        for (&(_, slot), acc) in self.objects.iter().zip(self.acc.iter_mut()) {
+        for (&(_, slot), acc) in self.objects[..self.n].iter().zip(&mut self.acc) {
             for (c, lanes) in counts[slot].iter_mut().zip(acc.iter_mut()) {
                 *c += lanes.iter().map(|&n| u64::from(n)).sum::<u64>();
                 *lanes = [0; RUN];

@@ -28,6 +28,8 @@ pub(crate) struct Packed {
     bits: Vec<u64>,
     /// Per row: the words `lo..hi` outside which the row is 0 (`lo == hi`: empty row).
     ext: Vec<(u32, u32)>,
+    /// One packed row of the void mask.
+    void_row: Vec<u64>,
 }
 
 /// `c[i] != 0` for the 64 bytes of `c`, as the bits of a word.
@@ -177,14 +179,14 @@ impl Packed {
         let (y0, y1) = (top / w, h - bottom / w);
         self.bits[..y0 * words].fill(0);
         self.bits[y1.max(y0) * words..].fill(0);
-        let mut vbits = vec![0u64; if void.is_some() { words } else { 0 }];
+        self.void_row.resize(words, 0);
         for y in y0..y1 {
             let out = &mut self.bits[y * words..(y + 1) * words];
             let (mut lo, mut hi) = pack_row(&mask[y * w..(y + 1) * w], out);
             if let Some(v) = void {
                 if lo < hi {
-                    pack_row(&v[y * w..(y + 1) * w], &mut vbits);
-                    for (m, v) in out.iter_mut().zip(&vbits) {
+                    pack_row(&v[y * w..(y + 1) * w], &mut self.void_row);
+                    for (m, v) in out.iter_mut().zip(&self.void_row) {
                         *m &= !v;
                     }
                     while lo < hi && out[lo as usize] == 0 {
