@@ -8,7 +8,7 @@
 //!
 //! On the blackswan pair of `benches/bench_metrics.py` (480p) packing both masks takes
 //! 17 us and their boundaries 8 us, against 38 us for the byte-wise scan that
-//! [`super::boundary`] keeps for label maps; the whole F went from 63 to 46 us
+//! [`super::boundary`] keeps for label maps; the whole F went from 63 to 44.5 us
 //! (`examples/f_profile.rs`, one-off measurements while choosing).
 
 use super::boundary::check_frame;
@@ -299,8 +299,8 @@ pub(crate) struct Boundary {
 
 impl Boundary {
     /// No boundary pixel at all? (Counting them is left to the loops that visit them:
-    /// without POPCNT in the x86-64 baseline, `count_ones` per word cost more than the
-    /// boundary itself.)
+    /// the x86-64 baseline has no POPCNT, so `count_ones` is a dozen instructions a word,
+    /// and the visiting loops count for free.)
     pub(crate) fn is_empty(&self) -> bool {
         self.y0 > self.y1
     }
