@@ -197,6 +197,7 @@ def _eval_sequences(
     same_size: bool,
     bound_th: float,
     threads: int | None,
+    max_pixels: int = ...,
 ) -> tuple[
     list[
         tuple[
@@ -210,4 +211,4 @@ def _eval_sequences(
     ],
     dict[str, float],
 ]: ...
-def _read_labels(path: str | os.PathLike[str]) -> NDArray[np.uint8]: ...
+def _read_labels(path: str | os.PathLike[str], max_pixels: int = ...) -> NDArray[np.uint8]: ...

@@ -46,7 +46,7 @@ class _FirstFrameVideo(Video):
             if not self.annotated:
                 self._objects = {}
             else:
-                first = read_png(self.mask_path(self.annotated[0]))
+                first = read_png(self.mask_path(self.annotated[0]), max_pixels=self.max_pixels)
                 first = first[first != VOID]
                 n = int(first.max()) if first.size else 0
                 self._objects = {k: ObjectInfo(k, self.annotated[0]) for k in range(1, n + 1)}

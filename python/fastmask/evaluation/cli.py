@@ -12,8 +12,7 @@ import numpy as np
 from fastmask._fastmask import EvaluationError, PngError
 from fastmask.evaluation._api import PROTOCOLS, TASKS, evaluate
 from fastmask.evaluation._dataset_protocols import add_arguments, options_from_args
-from fastmask.evaluation._dsresult import DatasetEvaluation
-from fastmask.evaluation._evaluation import Evaluation
+from fastmask.evaluation._result import Evaluation
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -54,7 +53,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     return p
 
 
-def summary(ev: Evaluation | DatasetEvaluation, seconds: float, threads: int | None) -> str:
+def summary(ev: Evaluation, seconds: float, threads: int | None) -> str:
     opts = ev.options
     what = ev.protocol
     if ev.protocol == "davis2017":
