@@ -63,7 +63,7 @@ def davis_stats(j: np.ndarray, f: np.ndarray, decay: str) -> dict[str, float]:
     return dict(zip(DAVIS_STATS, (jm, jr, jd, fm, fr, fd)))
 
 
-def nanmean(values: Sequence[Any]) -> float:
+def nanmean(values: Sequence[Any] | np.ndarray) -> float:
     """``np.mean`` with the empty-slice warning silenced (NaN for no values)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)

@@ -30,7 +30,7 @@ class Work:
     ``rule``), and whatever it wants back in :meth:`Protocol.finish` (``state``)."""
 
     frame_jobs: list[FrameJob] = field(default_factory=list)
-    rule: Rule = Rule()
+    rule: Rule = field(default_factory=Rule)
     state: Any = None
 
 

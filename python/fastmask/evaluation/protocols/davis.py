@@ -15,7 +15,7 @@ same rules on binary masks, one object per sequence).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -28,8 +28,8 @@ from fastmask.evaluation.protocols._base import (
     Protocol,
     Scored,
     Work,
-    not_found,
     nonempty,
+    not_found,
     pngs,
     read_sequence_list,
     result_frames,
@@ -58,7 +58,7 @@ def _davis_2016_list(root: Path, subset: str) -> tuple[list[str], Path]:
 
 class Davis2017(Protocol):
     name = "davis2017"
-    tasks = ("semi-supervised", "unsupervised")
+    tasks: ClassVar[tuple[str, ...]] = ("semi-supervised", "unsupervised")
     takes_bound_th = True
     jf_column = True
     binary = False
@@ -157,7 +157,7 @@ class Davis2017(Protocol):
 
 class Davis2016(Davis2017):
     name = "davis2016"
-    tasks = ("semi-supervised",)
+    tasks: ClassVar[tuple[str, ...]] = ("semi-supervised",)
     binary = True
 
 

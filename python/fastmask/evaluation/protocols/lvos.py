@@ -27,7 +27,7 @@ where the uint8 edges of ``decay="davis"`` are wrong).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,8 +36,14 @@ from fastmask.datasets import LVOS as LVOSDataset
 from fastmask.datasets._layouts import frame_range
 from fastmask.evaluation._engine import JobScores
 from fastmask.evaluation._jobs import Job, Settings
-from fastmask.evaluation._result import Evaluation, ObjectScore, csv_text, davis_stats, fmt3
-from fastmask.evaluation._result import nanmean
+from fastmask.evaluation._result import (
+    Evaluation,
+    ObjectScore,
+    csv_text,
+    davis_stats,
+    fmt3,
+    nanmean,
+)
 from fastmask.evaluation.metrics import lvos_v
 from fastmask.evaluation.protocols._base import Scored, Work, diagonal, select
 from fastmask.evaluation.protocols._dataset import DatasetProtocol
@@ -73,7 +79,7 @@ def scored_frames(start: int, end: int, frame_nums: int, where: str) -> list[tup
 
 class Lvos(DatasetProtocol):
     name = "lvos"
-    keywords = {"split": "valid", "unseen": None}
+    keywords: ClassVar[dict[str, Any]] = {"split": "valid", "unseen": None}
 
     def configure(self, common: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
         o = super().configure(common, options)

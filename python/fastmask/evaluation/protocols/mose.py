@@ -29,7 +29,7 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -39,19 +39,19 @@ from fastmask.datasets._base import frame_sort_key, subfolders
 from fastmask.evaluation._engine import JobScores
 from fastmask.evaluation._jobs import Job, Settings
 from fastmask.evaluation._result import Evaluation, ObjectScore, davis_stats
-from fastmask.evaluation.protocols._base import Scored, Work, diagonal, result_frames, select
-from fastmask.evaluation.protocols._dataset import DatasetProtocol, read_pairs
 from fastmask.evaluation.metrics import (
     boundary_pair,
     disappear_reappear,
     radii_from_area,
     smoothed_from_counts,
 )
+from fastmask.evaluation.protocols._base import Scored, Work, diagonal, result_frames, select
+from fastmask.evaluation.protocols._dataset import DatasetProtocol, read_pairs
 
 
 class Mose(DatasetProtocol):
     name = "mose"
-    keywords = {"split": "valid", "meta": None}
+    keywords: ClassVar[dict[str, Any]] = {"split": "valid", "meta": None}
 
     def public_options(self, settings: Settings) -> dict[str, Any]:
         return {"split": settings.options["split"], "decay": settings.decay}
@@ -133,7 +133,7 @@ def _row(o: ObjectScore) -> list[Any]:
 
 class MoseV2(DatasetProtocol):
     name = "mosev2"
-    keywords = {"split": "valid", "meta": None}
+    keywords: ClassVar[dict[str, Any]] = {"split": "valid", "meta": None}
     takes_allow_missing = False
 
     def public_options(self, settings: Settings) -> dict[str, Any]:

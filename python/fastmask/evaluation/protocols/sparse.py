@@ -22,7 +22,7 @@ davis2017-evaluation format.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from fastmask.datasets import DAVIS
 from fastmask.evaluation._engine import JobScores
@@ -34,7 +34,11 @@ from fastmask.evaluation.protocols._dataset import DatasetProtocol
 
 class Sparse(DatasetProtocol):
     name = "sparse"
-    keywords = {"year": 2017, "objects": "first-frame", "skip_first": True}
+    keywords: ClassVar[dict[str, Any]] = {
+        "year": 2017,
+        "objects": "first-frame",
+        "skip_first": True,
+    }
 
     def configure(self, common: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
         o = super().configure(common, options)

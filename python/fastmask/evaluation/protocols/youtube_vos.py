@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -59,7 +59,7 @@ def _seen_set(seen: str | os.PathLike[str] | Iterable[str] | None) -> list[str] 
 
 class YouTubeVOS(DatasetProtocol):
     name = "youtube-vos"
-    keywords = {"split": "train", "seen": None}
+    keywords: ClassVar[dict[str, Any]] = {"split": "train", "seen": None}
 
     def configure(self, common: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
         o = super().configure(common, options)
