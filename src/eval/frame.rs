@@ -180,7 +180,8 @@ pub fn score(
     let (h, w) = super::decode::read_labels(gt_path, &mut s.file, &mut s.gt, rule.max_pixels)?;
     match &job.pred[t] {
         Some(p) => {
-            let (ph, pw) = super::decode::read_labels(p, &mut s.file, &mut s.pred, rule.max_pixels)?;
+            let (ph, pw) =
+                super::decode::read_labels(p, &mut s.file, &mut s.pred, rule.max_pixels)?;
             if (ph, pw) != (h, w) {
                 // Phone videos are often stored rotated; a result decoded without the
                 // rotation has the ground truth's size transposed: say so.

@@ -287,7 +287,8 @@ mod tests {
                 max_pixels: u64::MAX,
             };
             for threads in [1, 3] {
-                let (s, _) = evaluate(std::slice::from_ref(&job), &rule, Some(threads), None).unwrap();
+                let (s, _) =
+                    evaluate(std::slice::from_ref(&job), &rule, Some(threads), None).unwrap();
                 let s = &s[0];
                 let np = s.pairs.len();
                 for (t, (g, p)) in frames.iter().enumerate() {

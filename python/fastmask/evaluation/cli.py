@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from fastmask._fastmask import EvaluationError, PngError
+from fastmask.evaluation import _cli_scale
 from fastmask.evaluation._api import PROTOCOLS, TASKS, evaluate
 from fastmask.evaluation._dataset_protocols import add_arguments, options_from_args
-from fastmask.evaluation._result import Evaluation
+from fastmask.evaluation._result import Evaluation, atomic_write
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -35,7 +36,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="store_true",
         help="vos-benchmark / sav: score the first and the last frame too",
     )
-    p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="worker threads (default: FASTMASK_NUM_THREADS, else the CPUs this process may "
+        "use; with --dask / --ray: threads per task, default 1)",
+    )
     p.add_argument(
         "--output",
         type=Path,
@@ -49,6 +56,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     add_arguments(p)
+    _cli_scale.add_arguments(p)
     p.set_defaults(func=run)
     return p
 
@@ -73,22 +81,29 @@ def summary(ev: Evaluation, seconds: float, threads: int | None) -> str:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        ev = evaluate(
-            args.gt,
-            args.results,
-            args.protocol,
-            task=args.task,
-            subset=args.subset,
-            resolution=args.resolution,
-            skip_first_and_last=not args.do_not_skip_first_and_last,
-            allow_missing=args.allow_missing,
-            threads=args.threads,
-            progress=not args.no_progress,
-            **options_from_args(args.protocol, args),
-        )
+        with _cli_scale.executor(args) as executor:
+            ev = evaluate(
+                args.gt,
+                args.results,
+                args.protocol,
+                task=args.task,
+                subset=args.subset,
+                resolution=args.resolution,
+                skip_first_and_last=not args.do_not_skip_first_and_last,
+                allow_missing=args.allow_missing,
+                threads=args.threads,
+                progress=not args.no_progress,
+                sequences=_cli_scale.sequences(args),
+                max_pixels=args.max_pixels,
+                executor=executor,
+                **options_from_args(args.protocol, args),
+            )
         out = args.output if args.output is not None else args.results
-        written = ev.write(out)
-    except (EvaluationError, PngError, OSError, ValueError) as e:
+        files = {Path(out) / name: text for name, text in ev.files().items()}
+        files.update(_cli_scale.extra_files(ev, args))
+        atomic_write(files)
+        written = list(files)
+    except (EvaluationError, PngError, OSError, ValueError, ImportError) as e:
         print(f"fastmask eval: error: {e}", file=sys.stderr)
         return 1
     print(summary(ev, ev.timings["total"], args.threads))
