@@ -72,7 +72,10 @@ class VosBenchmark(Protocol):
 
     def discover(self, settings: Settings, sequences: list[str] | None) -> list[tuple[str, Any]]:
         root = self.root(Path(settings.gt))
-        return [(v, str(root / v)) for v in _video_dirs(root, sequences)]
+        # Every job holds the same root string (one object, pickled once per batch), not a
+        # path of its own: building 50,900 paths (SA-V train) took 2.5 s with pathlib.
+        base = str(root)
+        return [(v, base) for v in _video_dirs(root, sequences)]
 
     def root(self, gt: Path) -> Path:
         return _vos_root(gt)
@@ -85,7 +88,7 @@ class VosBenchmark(Protocol):
         return FrameJob(gt=gt, pred=pred), (obj, [Path(f).stem for f in scored], missing)
 
     def prepare(self, job: Job) -> Work:
-        folder = Path(job.data)
+        folder = Path(job.data) / job.sequence
         fj, state = self._frames(job, folder, pngs(folder), job.sequence, None)
         return Work([fj], Rule(dynamic=True), [state])
 
@@ -111,7 +114,7 @@ class Sav(VosBenchmark):
         return gt
 
     def prepare(self, job: Job) -> Work:
-        folder = Path(job.data)
+        folder = Path(job.data) / job.sequence
         entries = sorted(os.listdir(folder))
         if all(e.endswith(".png") for e in entries):
             fj, state = self._frames(job, folder, entries, job.sequence, None)
