@@ -189,6 +189,12 @@ class Video:
         """Path of a frame's ground-truth PNG (whether or not it exists)."""
         return self.mask_dir / f"{frame}{self._mask_ext}"
 
+    def mask_files(self, frames: Sequence[str]) -> list[str]:
+        """``str(mask_path(f))`` for each frame, joined as strings (pathlib costs ~40 us a
+        path: a fifth of the time of evaluating small frames)."""
+        base = os.path.join(str(self.mask_dir), "")
+        return [f"{base}{f}{self._mask_ext}" for f in frames]
+
     def image_path(self, frame: str) -> Path:
         """Path of a frame's image (the first extension that exists, else ``.jpg``)."""
         if self.image_dir is None:

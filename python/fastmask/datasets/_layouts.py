@@ -382,6 +382,9 @@ class SAVVideo(Video):
         first = next(iter(self.objects))
         return self.object_path(first, frame)
 
+    def mask_files(self, frames: Sequence[str]) -> list[str]:
+        return [str(self.mask_path(f)) for f in frames]
+
     def object_masks(
         self, obj: int, frames: Sequence[str] | None = None, *, threads: int | None = None
     ) -> NDArray[np.bool_]:

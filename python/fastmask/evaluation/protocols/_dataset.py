@@ -67,7 +67,7 @@ class DatasetProtocol(Protocol):
         )
         work = Work(rule=Rule(same_size=True))
         if frames and ids:
-            gt = [str(video.mask_path(f)) for f in frames]
+            gt = video.mask_files(frames)
             work.frame_jobs.append(FrameJob(gt=gt, pred=pred, objects=list(ids)))
         return work, missing
 
