@@ -76,6 +76,7 @@ def test_jobs_and_partials_pickle_and_merge_in_any_order(data, case):
     random.Random(5).shuffle(partials)
     merged = pickle.loads(pickle.dumps(p)).merge(partials)
     _same(whole, merged)
+    _same(whole, pickle.loads(pickle.dumps(whole)))  # the result pickles too
     assert merged.protocol == protocol and merged.options == whole.options
     # per_frame: one row per object and scored frame, values from the object's series.
     table = merged.per_frame()
