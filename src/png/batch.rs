@@ -11,12 +11,25 @@ use super::atomic::TempFile;
 use super::decode::{decode_into, output_spec, parse, Limits, Mode, Out, OutputSpec};
 use super::encode::{encode_gray16, encode_indexed, Compression};
 use super::palette::Rgb;
-use crate::error::{Error, Result};
+use crate::error::{try_reserve, Error, Result};
 use crate::parallel;
 
-/// Read a whole file, naming it in the error.
+/// Read a whole file, naming it in the error; a buffer the allocator refuses is
+/// [`Error::Memory`] (`fs::read` would abort the process).
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| Error::io(path, e))
+    use std::io::Read;
+    let io = |e| Error::io(path, e);
+    let mut f = fs::File::open(path).map_err(io)?;
+    let size = f.metadata().map_or(0, |m| m.len());
+    let mut buf = Vec::new();
+    try_reserve(
+        &mut buf,
+        usize::try_from(size).unwrap_or(usize::MAX),
+        "the file",
+    )
+    .map_err(|e| e.with_path(path))?;
+    f.read_to_end(&mut buf).map_err(io)?;
+    Ok(buf)
 }
 
 /// Read and parse the first frame of a batch: its bytes (reused when decoding) and the output

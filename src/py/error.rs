@@ -6,11 +6,12 @@
 //! | `Rle`                 | `fastmask.RleError` (subclass of `ValueError`)     |
 //! | `Eval`                | `fastmask.EvaluationError` (subclass of `ValueError`) |
 //! | `Param`, `Shape`      | `ValueError`                                       |
+//! | `Memory`              | `MemoryError`                                      |
 //! | `Io`                  | `FileNotFoundError` / `PermissionError` / ... (`OSError`) with `.filename` |
 
 use pyo3::exceptions::{
-    PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError, PyOSError,
-    PyPermissionError, PyValueError,
+    PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyMemoryError,
+    PyNotADirectoryError, PyOSError, PyPermissionError, PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::{create_exception, PyErr};
@@ -47,6 +48,7 @@ impl From<Error> for PyErr {
             Error::Rle(_) => RleError::new_err(msg),
             Error::Eval { .. } => EvaluationError::new_err(msg),
             Error::Param(_) | Error::Shape(_) => PyValueError::new_err(msg),
+            Error::Memory { .. } => PyMemoryError::new_err(msg),
             Error::Io { path, source } => {
                 // (errno, strerror, filename) so that `.errno` and `.filename` are set
                 // exactly as for an OSError raised by Python's own open().

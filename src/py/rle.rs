@@ -5,15 +5,16 @@
 
 use std::borrow::Cow;
 
-use numpy::ndarray::{Array2, Array3, ArrayView, ArrayView3, Axis, ShapeBuilder};
+use numpy::ndarray::{Array2, ArrayView, ArrayView3, Axis, ShapeBuilder};
 use numpy::{
-    Element, PyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2,
-    PyReadonlyArray3,
+    Element, PyArray, PyArray1, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray1,
+    PyReadonlyArray2, PyReadonlyArray3,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
+use super::alloc;
 use crate::error::{Error, Result};
 use crate::parallel;
 use crate::rle::encode::{self, Label};
@@ -241,22 +242,24 @@ fn _rle_encode<'py>(
 }
 
 /// Decode a non-empty list of RLEs of one size into an `(h, w, n)` Fortran-ordered stack.
+/// The whole call decodes at most `MAX_CALL_PIXELS` pixels; numpy allocates the result
+/// (zeroed, `MemoryError` if the memory is not there).
 #[pyfunction]
 #[pyo3(signature = (rles, threads=None))]
 fn _rle_decode<'py>(
     py: Python<'py>,
     rles: &Bound<'py, PyAny>,
     threads: Option<usize>,
-) -> PyResult<Bound<'py, PyArray3<u8>>> {
+) -> PyResult<Bound<'py, PyAny>> {
     let inputs = read_rles(rles)?;
-    let arr = py.detach(|| -> Result<Array3<u8>> {
+    let rles = py.detach(|| -> Result<Vec<Rle>> {
         let rles = parse_all(&inputs)?;
         let Some(first) = rles.first() else {
             return Err(Error::rle(
                 "decode needs at least one RLE; got an empty list",
             ));
         };
-        let (h, w, px) = (first.h, first.w, first.pixels());
+        let (h, w) = (first.h, first.w);
         for (i, r) in rles.iter().enumerate() {
             if (r.h, r.w) != (h, w) {
                 return Err(Error::shape(format!(
@@ -266,17 +269,29 @@ fn _rle_decode<'py>(
                 )));
             }
         }
-        let n = rles.len();
-        let mut data = vec![0u8; px * n];
-        if px > 0 {
+        crate::rle::check_call_budget(
+            &format!("decode of {} masks", rles.len()),
+            rles.len() as u64,
+            h as u64,
+            w as u64,
+        )?;
+        Ok(rles)
+    })?;
+    drop(inputs);
+    let (h, w, px, n) = (rles[0].h, rles[0].w, rles[0].pixels(), rles.len());
+    let arr = alloc::zeros(py, &[h, w, n], "uint8", true)?;
+    if px > 0 {
+        let a = arr.cast::<PyArray3<u8>>()?;
+        let mut rw = a.readwrite();
+        let data = rw.as_slice_mut().map_err(|e| Error::shape(e.to_string()))?;
+        py.detach(|| -> Result<()> {
             let t = workers(threads, n, px * n)?;
             parallel::for_each(data.chunks_mut(px).zip(&rles), t, |_, (out, r)| {
                 ops::decode_into(r, out)
-            })?;
-        }
-        Array3::from_shape_vec((h, w, n).f(), data).map_err(|e| Error::shape(e.to_string()))
-    })?;
-    Ok(PyArray::from_owned_array(py, arr))
+            })
+        })?;
+    }
+    Ok(arr)
 }
 
 /// Foreground areas (uint32).
@@ -523,26 +538,30 @@ fn paint_frames<'py, T: Label + Element + Default + TryFrom<u64>>(
     w: usize,
     overlap: Overlap,
     threads: Option<usize>,
+    dtype: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let t = frames.len();
-    let arr = py.detach(|| -> Result<Array3<T>> {
-        let px = h * w;
-        let mut data = vec![T::default(); t * px];
+    let px = h * w;
+    let arr = alloc::zeros(py, &[t, h, w], dtype, false)?;
+    if px == 0 || t == 0 {
+        return Ok(arr);
+    }
+    let a = arr.cast::<PyArray3<T>>()?;
+    let mut rw = a.readwrite();
+    let data = rw.as_slice_mut().map_err(|e| Error::shape(e.to_string()))?;
+    py.detach(|| -> Result<()> {
         let n = workers(threads, t, t * px)?;
-        if px > 0 {
-            parallel::for_each(data.chunks_mut(px).zip(frames), n, |_, (out, objs)| {
-                let mut items = Vec::with_capacity(objs.len());
-                for (id, r) in objs {
-                    let v = T::try_from(*id)
-                        .map_err(|_| Error::param(format!("object id {id} is too large")))?;
-                    items.push((v, r));
-                }
-                ops::paint_labels(&items, h, w, out, overlap)
-            })?;
-        }
-        Array3::from_shape_vec((t, h, w), data).map_err(|e| Error::shape(e.to_string()))
+        parallel::for_each(data.chunks_mut(px).zip(frames), n, |_, (out, objs)| {
+            let mut items = Vec::with_capacity(objs.len());
+            for (id, r) in objs {
+                let v = T::try_from(*id)
+                    .map_err(|_| Error::param(format!("object id {id} is too large")))?;
+                items.push((v, r));
+            }
+            ops::paint_labels(&items, h, w, out, overlap)
+        })
     })?;
-    Ok(PyArray::from_owned_array(py, arr).into_any())
+    Ok(arr)
 }
 
 /// A `(t, h, w)` label stack from one `{id: rle}` dict per frame; the dtype is the
@@ -569,6 +588,12 @@ fn _rle_decode_labels<'py>(
         }
     };
     crate::rle::check_size(h, w)?;
+    crate::rle::check_call_budget(
+        &format!("decode_labels of {} frames", frames.len()),
+        frames.len() as u64,
+        h,
+        w,
+    )?;
     let mut raw: Vec<Vec<(u64, RleIn)>> = Vec::with_capacity(frames.len());
     for d in &frames {
         let mut objs = Vec::with_capacity(d.len());
@@ -594,11 +619,11 @@ fn _rle_decode_labels<'py>(
         .unwrap_or(0);
     let (h, w) = (h as usize, w as usize);
     if max_id <= u64::from(u8::MAX) {
-        paint_frames::<u8>(py, &parsed, h, w, overlap, threads)
+        paint_frames::<u8>(py, &parsed, h, w, overlap, threads, "uint8")
     } else if max_id <= u64::from(u16::MAX) {
-        paint_frames::<u16>(py, &parsed, h, w, overlap, threads)
+        paint_frames::<u16>(py, &parsed, h, w, overlap, threads, "uint16")
     } else if max_id <= u64::from(u32::MAX) {
-        paint_frames::<u32>(py, &parsed, h, w, overlap, threads)
+        paint_frames::<u32>(py, &parsed, h, w, overlap, threads, "uint32")
     } else {
         Err(Error::param(format!("object id {max_id} does not fit in uint32")).into())
     }

@@ -22,6 +22,28 @@ use crate::error::{Error, Result};
 /// as in pycocotools.
 pub const MAX_PIXELS: u64 = 1 << 31;
 
+/// The most pixels one call may decode in all (`coco.decode` of a list, `rle.decode_labels`
+/// of many frames): the output of one call is at most 2^31 values, so a JSON file that
+/// repeats a huge `size` cannot make one call allocate more than that.
+pub const MAX_CALL_PIXELS: u64 = 1 << 31;
+
+/// Check that `count` outputs of `h * w` pixels each fit in [`MAX_CALL_PIXELS`] and return
+/// the total; `what` names the call ("decode of 12 masks").
+pub fn check_call_budget(what: &str, count: u64, h: u64, w: u64) -> Result<u64> {
+    let total = h.checked_mul(w).and_then(|p| p.checked_mul(count));
+    match total {
+        Some(t) if t <= MAX_CALL_PIXELS => Ok(t),
+        _ => Err(Error::rle(format!(
+            "{what} of size [{h}, {w}] would be {} pixels, more than the limit of 2^31 \
+             pixels per call (2^31 output values); decode fewer or smaller masks per call",
+            total.map_or_else(
+                || u128::from(h) * u128::from(w) * u128::from(count),
+                u128::from
+            )
+        ))),
+    }
+}
+
 /// A run-length encoded binary mask of `h` rows and `w` columns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rle {
