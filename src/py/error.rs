@@ -52,7 +52,12 @@ impl From<Error> for PyErr {
             Error::Io { path, source } => {
                 // (errno, strerror, filename) so that `.errno` and `.filename` are set
                 // exactly as for an OSError raised by Python's own open().
-                let errno = source.raw_os_error().unwrap_or(0);
+                let errno = source.raw_os_error().unwrap_or(match source.kind() {
+                    // Our own io errors (no OS call failed): the errno Python would give.
+                    std::io::ErrorKind::NotFound => 2,
+                    std::io::ErrorKind::IsADirectory => 21,
+                    _ => 0,
+                });
                 let filename = path.map(|p| p.display().to_string());
                 let args = (errno, source.to_string(), filename);
                 use std::io::ErrorKind as K;

@@ -81,33 +81,65 @@ fn read_rle(obj: &Bound<'_, PyAny>, i: usize) -> PyResult<RleIn> {
             .ok_or_else(|| Error::rle(format!("RLE {i} has no {key:?} key")).into())
     };
     let size = get("size")?;
-    let hw: Vec<u64> = size.extract().map_err(|_| {
+    let bad_size = || {
         PyTypeError::new_err(format!(
-            "RLE {i}: 'size' must be [h, w] (two non-negative ints); got {}",
+            "RLE {i}: 'size' must be [h, w] (two non-negative integers); got {}",
             size.repr().map_or_else(|_| "?".into(), |r| r.to_string())
         ))
-    })?;
-    let [h, w] = hw[..] else {
+    };
+    let hw: Vec<Bound<'_, PyAny>> = size.extract().map_err(|_| bad_size())?;
+    let [h, w] = &hw[..] else {
         return Err(Error::rle(format!(
             "RLE {i}: 'size' must be [h, w]; got {} values",
             hw.len()
         ))
         .into());
     };
+    let (h, w) = (dim(h).ok_or_else(bad_size)?, dim(w).ok_or_else(bad_size)?);
     let counts = get("counts")?;
     let counts = if let Ok(b) = counts.cast::<PyBytes>() {
         Counts::Compressed(b.as_bytes().to_vec())
     } else if let Ok(s) = counts.cast::<PyString>() {
         Counts::Compressed(s.to_str()?.as_bytes().to_vec())
     } else {
-        Counts::Raw(counts.extract().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "RLE {i}: 'counts' must be bytes, str or a list of ints; got {}",
-                type_name(&counts)
-            ))
-        })?)
+        match counts.extract::<Vec<i64>>() {
+            Ok(v) => Counts::Raw(v),
+            Err(_) => return Err(bad_counts(&counts, i)),
+        }
     };
     Ok(RleIn { h, w, counts })
+}
+
+/// A size value: a non-negative int, or a float with an integral value (pycocotools takes
+/// `[480.0, 854.0]`, as JSON writers that store every number as a float produce).
+fn dim(v: &Bound<'_, PyAny>) -> Option<u64> {
+    if let Ok(n) = v.extract::<u64>() {
+        return Some(n);
+    }
+    let f = v.extract::<f64>().ok()?;
+    // 2^64 is exact as an f64; every integral float below it converts exactly.
+    (f >= 0.0 && f.fract() == 0.0 && f < 18_446_744_073_709_551_616.0).then_some(f as u64)
+}
+
+/// Why an RLE's `counts` is not a list of counts: one too large to be a count (a clear
+/// message instead of "must be a list of ints"), or not a list of ints at all.
+fn bad_counts(counts: &Bound<'_, PyAny>, i: usize) -> PyErr {
+    if let Ok(items) = counts.extract::<Vec<Bound<'_, PyAny>>>() {
+        for (j, x) in items.iter().enumerate() {
+            if x.is_instance_of::<pyo3::types::PyInt>() && x.extract::<i64>().is_err() {
+                let repr = x.repr().map_or_else(|_| "?".into(), |r| r.to_string());
+                return Error::rle(format!(
+                    "RLE {i}: count {j} is {repr}, outside the range of counts \
+                     (0 to 2^63-1; one mask has at most 2^31 pixels)"
+                ))
+                .into();
+            }
+        }
+    }
+    PyTypeError::new_err(format!(
+        "RLE {i}: 'counts' must be bytes, str or a list of ints; got {}",
+        type_name(counts)
+    ))
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {

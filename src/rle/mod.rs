@@ -92,14 +92,9 @@ impl Rle {
 
     /// Build from uncompressed counts of any integer size (checked).
     pub fn from_counts(h: u64, w: u64, counts: &[u64]) -> Result<Self> {
+        // Zero-length runs are valid anywhere (as in pycocotools), so there may be more
+        // counts than pixels; the vector below is no longer than the caller's list.
         let n = check_size(h, w)?;
-        if counts.len() as u64 > n + 1 {
-            return Err(Error::rle(format!(
-                "RLE has {} counts, more than a mask of size [{h}, {w}] can have ({})",
-                counts.len(),
-                n + 1
-            )));
-        }
         let mut sum: u64 = 0;
         let mut out = Vec::with_capacity(counts.len());
         for &c in counts {
@@ -178,6 +173,7 @@ mod tests {
         assert!(Rle::from_counts(2, 3, &[1, 2]).is_err());
         assert!(Rle::from_counts(2, 3, &[u64::MAX, 7]).is_err());
         assert!(Rle::from_counts(2, 3, &[0; 8]).is_err());
+        assert!(Rle::from_counts(2, 3, &[0, 0, 0, 0, 0, 0, 0, 0, 6]).is_ok());
         assert!(Rle::new(2, 3, vec![6]).is_ok());
         assert!(Rle::new(2, 3, vec![7]).is_err());
     }

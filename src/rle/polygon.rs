@@ -265,6 +265,12 @@ fn rasterize(xy: &[f64], h: usize, w: usize, linear: i64) -> Result<Rle> {
 
 /// The runs of a box `[x, y, w, h]` (pycocotools' `rleFrBbox`: the polygon of its corners).
 pub fn from_bbox(bb: [f64; 4], h: usize, w: usize) -> Result<Rle> {
+    if bb.iter().any(|v| !v.is_finite()) {
+        return Err(Error::param(format!(
+            "box [x, y, w, h] = [{}, {}, {}, {}] has a value that is not a finite number",
+            bb[0], bb[1], bb[2], bb[3]
+        )));
+    }
     let (xs, ys) = (bb[0], bb[1]);
     let (xe, ye) = (xs + bb[2], ys + bb[3]);
     from_polygon(&[xs, ys, xs, ye, xe, ye, xe, ys], h, w)
