@@ -87,9 +87,8 @@ def rle_seeds() -> int:
         put("rle", s)
     n = len(hand)
     try:
-        import numpy as np
-
         import fastmask
+        import numpy as np
         from fastmask import coco
     except ImportError:
         return n

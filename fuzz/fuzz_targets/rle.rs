@@ -45,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     // Round trip of the string (zero-length runs kept), and through pixels.
-    assert_eq!(Rle::from_string(h as u64, w as u64, &a.to_compressed()).unwrap(), a);
+    assert_eq!(
+        Rle::from_string(h as u64, w as u64, &a.to_compressed()).unwrap(),
+        a
+    );
     let ma = dense(&a);
     let canon = encode::encode_fortran(&ma, h, w).unwrap();
     assert_eq!(dense(&Rle::new(h, w, canon).unwrap()), ma);
@@ -72,7 +75,13 @@ fuzz_target!(|data: &[u8]| {
     let union = ma.iter().zip(&mb).filter(|(&x, &y)| x | y == 1).count();
     let area_b = mb.iter().filter(|&&v| v == 1).count();
     let o = ops::iou(&[a.clone()], &[b.clone(), b.clone()], &[false, true]).unwrap();
-    let want = |den: usize| if inter == 0 { 0.0 } else { inter as f64 / den as f64 };
+    let want = |den: usize| {
+        if inter == 0 {
+            0.0
+        } else {
+            inter as f64 / den as f64
+        }
+    };
     assert_eq!(o, vec![want(union), want(area_a)]);
     let _ = area_b;
 });

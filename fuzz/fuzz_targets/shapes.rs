@@ -28,9 +28,15 @@ fuzz_target!(|data: &[u8]| {
         .collect();
     if let Ok(r) = polygon::from_polygon(&xy, h, w) {
         assert_eq!((r.h, r.w), (h, w));
-        assert_eq!(r.counts.iter().map(|&c| u64::from(c)).sum::<u64>(), (h * w) as u64);
+        assert_eq!(
+            r.counts.iter().map(|&c| u64::from(c)).sum::<u64>(),
+            (h * w) as u64
+        );
     }
-    let boxes: Vec<[f64; 4]> = xy.chunks_exact(4).map(|b| [b[0], b[1], b[2], b[3]]).collect();
+    let boxes: Vec<[f64; 4]> = xy
+        .chunks_exact(4)
+        .map(|b| [b[0], b[1], b[2], b[3]])
+        .collect();
     for b in &boxes {
         let Ok(r) = polygon::from_bbox(*b, h, w) else {
             assert!(b.iter().any(|v| !v.is_finite()) || b.iter().any(|v| v.abs() > 2e8));
@@ -41,7 +47,11 @@ fuzz_target!(|data: &[u8]| {
             let (x0, y0) = (b[0] as usize, b[1] as usize);
             let (x1, y1) = ((b[0] + b[2]) as usize, (b[1] + b[3]) as usize);
             if x1 <= w && y1 <= h {
-                assert_eq!(ops::area(&r) as usize, (x1 - x0) * (y1 - y0), "{b:?} in {h}x{w}");
+                assert_eq!(
+                    ops::area(&r) as usize,
+                    (x1 - x0) * (y1 - y0),
+                    "{b:?} in {h}x{w}"
+                );
             }
         }
     }
