@@ -102,7 +102,7 @@ def test_wide_rows_decode_like_pillow(tmp_path):
     from PIL import Image
 
     rng = np.random.default_rng(3)
-    img = (rng.integers(0, 4, (5, 70_000)) * 60).astype(np.uint8)
+    img = (rng.integers(0, 4, (5, 140_000)) * 60).astype(np.uint8)  # rows of 140 KB
     img[:, ::7] = 255
     p = tmp_path / "wide.png"
     for optimize in (False, True):
