@@ -8,6 +8,12 @@
 //! and writes the samples straight into the caller's output slice (a numpy array for the
 //! bindings, one frame of a batch without any copy).
 //!
+//! Memory follows the data, not the header: the per-thread scratch is at most 2 x (128 KB + 8)
+//! bytes (rows wider than 128 KB are inflated in segments), [`decode_png`] grows its output
+//! with the rows decoded from a first capacity the compressed size can fill, and every such
+//! allocation is fallible ([`Error::Memory`]). A 68-byte file whose header claims 89 M RGBA
+//! pixels took 683 MB before it failed; it now takes kilobytes (NOTES.md, issue 11).
+//!
 //! Output is the stored sample values: palette indices, gray values (1/2/4-bit unpacked to one
 //! byte per pixel, not rescaled), 16-bit samples as `u16`. In [`Mode::Labels`] a gray+alpha image
 //! gives its gray channel and an RGB(A) image is mapped colour -> palette index (alpha ignored);
