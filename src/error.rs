@@ -3,7 +3,8 @@
 //! The bindings map each variant to one Python exception class in exactly one
 //! place (`src/py/error.rs`): `Png`/`Limit` -> `fastmask.PngError` (a `ValueError`),
 //! `Rle` -> `fastmask.RleError` (a `ValueError`), `Io` -> the matching `OSError`
-//! subclass, `Param`/`Shape` -> `ValueError`, `Eval` -> `fastmask.EvaluationError`.
+//! subclass, `Param`/`Shape` -> `ValueError`, `Eval` -> `fastmask.EvaluationError`,
+//! `Memory` -> `MemoryError`.
 //! Messages say what was expected and what was found; `with_path` attaches the file.
 
 use std::fmt;
@@ -31,6 +32,9 @@ pub enum Error {
     Shape(String),
     /// A dataset / evaluation problem (missing frame, unknown label, ...).
     Eval { path: Option<PathBuf>, msg: String },
+    /// The allocator refused memory (every allocation whose size the input decides is
+    /// fallible, so this is raised instead of aborting the process).
+    Memory { path: Option<PathBuf>, msg: String },
 }
 
 impl Error {
@@ -67,6 +71,14 @@ impl Error {
         }
     }
 
+    /// The allocator refused `bytes` bytes for `what`.
+    pub fn memory(what: &str, bytes: u64) -> Self {
+        Error::Memory {
+            path: None,
+            msg: format!("out of memory: could not allocate {bytes} bytes for {what}"),
+        }
+    }
+
     pub fn io(path: impl AsRef<Path>, source: io::Error) -> Self {
         Error::Io {
             path: Some(path.as_ref().to_path_buf()),
@@ -85,6 +97,7 @@ impl Error {
             Error::Png { path: None, msg } => Error::Png { path: Some(p), msg },
             Error::Limit { path: None, msg } => Error::Limit { path: Some(p), msg },
             Error::Eval { path: None, msg } => Error::Eval { path: Some(p), msg },
+            Error::Memory { path: None, msg } => Error::Memory { path: Some(p), msg },
             other => other,
         }
     }
@@ -95,7 +108,8 @@ impl Error {
             Error::Io { path, .. }
             | Error::Png { path, .. }
             | Error::Limit { path, .. }
-            | Error::Eval { path, .. } => path.as_deref(),
+            | Error::Eval { path, .. }
+            | Error::Memory { path, .. } => path.as_deref(),
             _ => None,
         }
     }
@@ -112,13 +126,35 @@ impl fmt::Display for Error {
                 prefix(f, path)?;
                 write!(f, "{source}")
             }
-            Error::Png { path, msg } | Error::Limit { path, msg } | Error::Eval { path, msg } => {
+            Error::Png { path, msg }
+            | Error::Limit { path, msg }
+            | Error::Eval { path, msg }
+            | Error::Memory { path, msg } => {
                 prefix(f, path)?;
                 f.write_str(msg)
             }
             Error::Rle(msg) | Error::Param(msg) | Error::Shape(msg) => f.write_str(msg),
         }
     }
+}
+
+/// A vector of `len` copies of `value`, or [`Error::Memory`] when the allocator refuses
+/// (`vec![value; len]` would abort the process instead).
+pub fn try_filled<T: Clone>(len: usize, value: T, what: &str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    try_reserve(&mut v, len, what)?;
+    v.resize(len, value);
+    Ok(v)
+}
+
+/// `v.try_reserve_exact(additional)`, as [`Error::Memory`] naming `what`.
+pub fn try_reserve<T>(v: &mut Vec<T>, additional: usize, what: &str) -> Result<()> {
+    v.try_reserve_exact(additional).map_err(|_| {
+        let bytes = (v.len() as u64)
+            .saturating_add(additional as u64)
+            .saturating_mul(std::mem::size_of::<T>() as u64);
+        Error::memory(what, bytes)
+    })
 }
 
 impl std::error::Error for Error {

@@ -400,7 +400,6 @@ RLE_ERRORS = [
     ({"size": [2, 3], "counts": b"1110"}, "sum to 4"),
     ({"size": [2, 3], "counts": [1, 2]}, "sum to 3"),
     ({"size": [2, 3], "counts": [-1, 7]}, "negative"),
-    ({"size": [2, 3], "counts": [0] * 9 + [6]}, "more than"),
     ({"size": [2**20, 2**20], "counts": b"0"}, r"2\^31"),  # huge size: no allocation
     ({"size": [2, 3]}, 'no "counts"'),
     ({"counts": b"6"}, 'no "size"'),

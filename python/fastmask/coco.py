@@ -26,7 +26,11 @@ instead: :class:`fastmask.RleError` (a ``ValueError``) for counts that do not su
 ``iou`` call (pycocotools returns a size ``[0, 0]`` merge or an IoU of -1), masks that are
 not 2-D or 3-D or not ``uint8``/``bool``, box arrays that are not ``(N, 4)``, and an
 ``iscrowd`` of the wrong length (pycocotools: ``AssertionError``); ``TypeError`` for inputs
-of the wrong type. One mask may hold at most 2^31 pixels.
+of the wrong type. One call decodes at most 2^31 pixels in all (a list of 12 masks of
+65536 x 32768 raises :class:`fastmask.RleError` naming that budget), and memory the system
+refuses raises ``MemoryError``: no input aborts the process. As in pycocotools, ``size`` may
+hold integral floats (``[480.0, 854.0]``) and counts may hold zero-length runs anywhere
+(``{"size": [1, 1], "counts": b"001"}``).
 
 **The one intended difference in results**: a ``uint8`` mask with values other than 0 and 1
 is read as "non-zero is foreground". pycocotools starts a new run at every change of byte

@@ -65,7 +65,10 @@ def set_max_pixels(n: int | None) -> None:
 
     The default, 89,478,485, is Pillow's ``Image.MAX_IMAGE_PIXELS``: a guard against
     decompression bombs (a tiny file that claims a gigantic image). The check happens before
-    anything is allocated. Every decoding function also takes ``max_pixels=`` for one call.
+    anything is allocated, and below the limit memory grows only with the data actually decoded
+    (a truncated file costs what its data holds, not what its header claims); memory the system
+    refuses raises ``MemoryError``. Every decoding function also takes ``max_pixels=`` for one
+    call.
 
     Example:
         >>> fastmask.set_max_pixels(200_000_000)  # allow images of up to 200 megapixels
@@ -402,9 +405,14 @@ def write_pngs(
 ) -> None:
     """Write a ``(T, H, W)`` stack of label maps to ``T`` files, encoding in parallel.
 
-    All frames are encoded and written to temporary files first; only when every one succeeded
-    are they renamed into place. On any error every temporary file is removed and no destination
-    file has been changed. Dtypes, palette and compression as for :func:`encode_png`.
+    All or nothing: all frames are encoded and written to temporary files first; only when
+    every one succeeded are they renamed into place, each destination's previous version kept
+    (as a hard link) until the last rename succeeded, so that a failed rename puts back the
+    frames already replaced. On any exception every destination is as it was and no temporary
+    file is left. After SIGKILL every file is whole (old or new, never partial); a kill during
+    the renames can leave some frames new and some old, and the hidden temporaries
+    (``.NAME.fastmask-PID-N.tmp`` / ``.bak``) the killed process left are removed by the next
+    write into that folder. Dtypes, palette and compression as for :func:`encode_png`.
 
     Example:
         >>> paths = [f"out/{t:05d}.png" for t in range(len(masks))]  # doctest: +SKIP

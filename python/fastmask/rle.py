@@ -104,7 +104,8 @@ def decode_labels(
     ``shape`` ``(H, W)`` defaults to the RLEs' ``size`` (it is needed when there are none)
     and every RLE must have it. Where two objects overlap, ``overlap="error"`` raises
     :class:`fastmask.RleError` naming both ids, ``"first"`` keeps the object that comes first
-    in the dict, ``"last"`` the one that comes last.
+    in the dict, ``"last"`` the one that comes last. One call decodes at most 2^31 pixels in
+    all (frames x H x W; :class:`fastmask.RleError` beyond it).
 
     >>> decode_labels({1: {"size": [2, 2], "counts": b"22"}, 2: {"size": [2, 2], "counts": b"112"}})
     array([[0, 1],

@@ -7,16 +7,29 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::atomic::TempFile;
+use super::atomic::{commit_all, sweep_stale, TempFile};
 use super::decode::{decode_into, output_spec, parse, Limits, Mode, Out, OutputSpec};
 use super::encode::{encode_gray16, encode_indexed, Compression};
 use super::palette::Rgb;
-use crate::error::{Error, Result};
+use crate::error::{try_reserve, Error, Result};
 use crate::parallel;
 
-/// Read a whole file, naming it in the error.
+/// Read a whole file, naming it in the error; a buffer the allocator refuses is
+/// [`Error::Memory`] (`fs::read` would abort the process).
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
-    fs::read(path).map_err(|e| Error::io(path, e))
+    use std::io::Read;
+    let io = |e| Error::io(path, e);
+    let mut f = fs::File::open(path).map_err(io)?;
+    let size = f.metadata().map_or(0, |m| m.len());
+    let mut buf = Vec::new();
+    try_reserve(
+        &mut buf,
+        usize::try_from(size).unwrap_or(usize::MAX),
+        "the file",
+    )
+    .map_err(|e| e.with_path(path))?;
+    f.read_to_end(&mut buf).map_err(io)?;
+    Ok(buf)
 }
 
 /// Read and parse the first frame of a batch: its bytes (reused when decoding) and the output
@@ -117,9 +130,14 @@ pub fn encode_frame(
     }
 }
 
-/// Encode and write every frame to its path. All frames are encoded and written to temporary
-/// files first (in parallel); only when every one succeeded are they renamed into place. On any
-/// error every temporary file is removed and no destination has been touched.
+/// Encode and write every frame to its path, all or nothing. All frames are encoded and
+/// written to temporary files first (in parallel); only when every one succeeded are they
+/// renamed into place, each destination's previous version kept until the last rename
+/// succeeded. On any error (encoding, writing, or a rename) every destination is as it was
+/// and no temporary file is left. After SIGKILL: every destination holds its old or its new
+/// content, never a partial file; a kill during the renames (microseconds per file) can
+/// leave some frames new and some old; the temporaries and backups it left are removed by the
+/// next write into the folder.
 pub fn write_frames(
     paths: &[PathBuf],
     frames: Frames<'_>,
@@ -145,6 +163,19 @@ pub fn write_frames(
         Frames::U8(f) => Frames::U8(&f[i * frame_len..(i + 1) * frame_len]),
         Frames::U16(f) => Frames::U16(&f[i * frame_len..(i + 1) * frame_len]),
     };
+    // Temporaries of killed earlier batches in these folders (dead pids) go first.
+    let mut dirs: Vec<&Path> = paths
+        .iter()
+        .map(|p| match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in dirs {
+        sweep_stale(d, true);
+    }
     // Temporaries are dropped (removed) with this vector unless committed.
     let temps: Mutex<Vec<Option<TempFile>>> = Mutex::new((0..paths.len()).map(|_| None).collect());
     parallel::for_each(paths.iter(), threads, |i, path| {
@@ -155,11 +186,8 @@ pub fn write_frames(
         Ok(())
     })?;
     let temps = temps.into_inner().unwrap_or_else(|e| e.into_inner());
-    for tmp in temps.into_iter().flatten() {
-        // A failed rename drops (removes) the temporaries not yet renamed.
-        tmp.commit()?;
-    }
-    Ok(())
+    // Every frame is on disk: replace all destinations or, if one rename fails, none.
+    commit_all(temps.into_iter().flatten().collect())
 }
 
 fn add_frame(e: Error, i: usize, path: &Path) -> Error {

@@ -8,6 +8,12 @@
 //! and writes the samples straight into the caller's output slice (a numpy array for the
 //! bindings, one frame of a batch without any copy).
 //!
+//! Memory follows the data, not the header: the per-thread scratch is at most 2 x (128 KB + 8)
+//! bytes (rows wider than 128 KB are inflated in segments), [`decode_png`] grows its output
+//! with the rows decoded from a first capacity the compressed size can fill, and every such
+//! allocation is fallible ([`Error::Memory`]). A 68-byte file whose header claims 89 M RGBA
+//! pixels took 683 MB before it failed; it now takes kilobytes (NOTES.md, issue 11).
+//!
 //! Output is the stored sample values: palette indices, gray values (1/2/4-bit unpacked to one
 //! byte per pixel, not rescaled), 16-bit samples as `u16`. In [`Mode::Labels`] a gray+alpha image
 //! gives its gray channel and an RGB(A) image is mapped colour -> palette index (alpha ignored);
@@ -26,7 +32,7 @@ use zlib_rs::{Inflate, InflateFlush, Status};
 
 use super::filter::unfilter;
 use super::palette::{ColorLookup, Rgb};
-use crate::error::{Error, Result};
+use crate::error::{try_filled, try_reserve, Error, Result};
 
 /// The eight bytes every PNG file starts with.
 pub const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
@@ -701,24 +707,45 @@ pub fn inflate_idat(idat: &[&[u8]], out: &mut [u8]) -> Result<()> {
     })
 }
 
-/// Inflate and unfilter, calling `row(pass, y_in_pass, unfiltered_row)` for every row.
-fn for_each_row(png: &Png, mut row: impl FnMut(&Pass, usize, &[u8]) -> Result<()>) -> Result<()> {
+/// Rows of a pass whose stride (filter byte included) is at most this are inflated in groups
+/// into the per-thread scratch buffer; wider rows (over 16K pixels of 16-bit RGBA, 128K of
+/// 8-bit gray) are inflated and unfiltered in segments of about this size, so the scratch
+/// buffer never holds more than ~2 x 128 KB whatever the header says.
+const WIDE_ROW: usize = GROUP_BYTES;
+
+/// Inflate and unfilter, calling `row(pass, y, px0, npx, samples)` for every row of every pass
+/// (`samples`: the unfiltered bytes of pixels `px0 .. px0 + npx` of row `y` of the pass). Rows
+/// up to [`WIDE_ROW`] bytes come whole (`px0 == 0`); wider rows come in segments, in order.
+///
+/// Memory: the per-thread scratch is at most `2 * (GROUP_BYTES + 8)` bytes; a wide pass also
+/// keeps its previous row, which grows only as that row's data is inflated. Nothing is sized
+/// by the header alone.
+fn for_each_row(
+    png: &Png,
+    mut row: impl FnMut(&Pass, usize, usize, usize, &[u8]) -> Result<()>,
+) -> Result<()> {
     let h = &png.header;
     let passes = h.passes();
     let max_stride = passes
         .iter()
         .map(|p| 1 + h.row_bytes(p.w))
+        .filter(|&s| s <= WIDE_ROW)
         .max()
         .unwrap_or(1);
     let group = max_stride.max(GROUP_BYTES.min(h.scanline_bytes()));
+    let any_wide = passes.iter().any(|p| 1 + h.row_bytes(p.w) > WIDE_ROW);
+    let need = if any_wide {
+        (group + max_stride).max(2 * (WIDE_ROW + 8))
+    } else {
+        group + max_stride
+    };
     let bpp = h.filter_bpp();
     SCRATCH.with(|cell| {
         let mut scratch = cell.borrow_mut();
-        if scratch.len() < group + max_stride {
-            // Grows only: the contents are overwritten by inflate before use.
-            scratch.resize(group + max_stride, 0);
+        if scratch.len() < need {
+            // Grows only, up to 2 x (128 KB + 8): the contents are overwritten before use.
+            scratch.resize(need, 0);
         }
-        let (buf, prev_row) = scratch.split_at_mut(group);
         with_inflater(|inf| {
             let mut stream = IdatStream {
                 inf,
@@ -728,9 +755,23 @@ fn for_each_row(png: &Png, mut row: impl FnMut(&Pass, usize, &[u8]) -> Result<()
                 written: 0,
                 expected: h.scanline_bytes(),
             };
+            // The previous row of a wide pass: grows with the first row's data.
+            let mut wide_prev: Vec<u8> = Vec::new();
             for pass in &passes {
                 let rb = h.row_bytes(pass.w);
                 let stride = 1 + rb;
+                if stride > WIDE_ROW {
+                    wide_pass(
+                        h,
+                        pass,
+                        &mut stream,
+                        &mut scratch[..2 * (WIDE_ROW + 8)],
+                        &mut wide_prev,
+                        &mut row,
+                    )?;
+                    continue;
+                }
+                let (buf, prev_row) = scratch.split_at_mut(group);
                 let per_group = (group / stride).max(1);
                 let mut y0 = 0;
                 while y0 < pass.h {
@@ -747,14 +788,8 @@ fn for_each_row(png: &Png, mut row: impl FnMut(&Pass, usize, &[u8]) -> Result<()
                             _ => Some(&done[off - rb..]),
                         };
                         let (kind, cur) = rest[..stride].split_at_mut(1);
-                        unfilter(kind[0], cur, prev, bpp).map_err(|e| match e {
-                            Error::Png { msg, .. } => Error::png(format!(
-                                "{msg} in row {y}{} (expected 0 to 4)",
-                                pass_name(h, pass)
-                            )),
-                            other => other,
-                        })?;
-                        row(pass, y, cur)?;
+                        unfilter(kind[0], cur, prev, bpp).map_err(|e| row_error(e, h, pass, y))?;
+                        row(pass, y, 0, pass.w, cur)?;
                     }
                     // The next group's first row needs this group's last one.
                     prev_row[..rb].copy_from_slice(&rows[n * stride - rb..]);
@@ -764,6 +799,130 @@ fn for_each_row(png: &Png, mut row: impl FnMut(&Pass, usize, &[u8]) -> Result<()
             Ok(())
         })
     })
+}
+
+fn row_error(e: Error, h: &Header, pass: &Pass, y: usize) -> Error {
+    match e {
+        Error::Png { msg, .. } => Error::png(format!(
+            "{msg} in row {y}{} (expected 0 to 4)",
+            pass_name(h, pass)
+        )),
+        other => other,
+    }
+}
+
+/// One pass whose rows are wider than [`WIDE_ROW`]: each row is inflated, unfiltered and
+/// handed out in segments of whole pixels. `scratch` holds two `WIDE_ROW + 8` byte buffers:
+/// the segment after the last `bpp` unfiltered bytes before it, and the previous row's bytes
+/// under the segment after the `bpp` bytes before those. `prev` keeps the whole previous
+/// row (overwritten segment by segment); it is filled, never sized ahead, so it grows only
+/// with data actually inflated.
+fn wide_pass(
+    h: &Header,
+    pass: &Pass,
+    stream: &mut IdatStream<'_, '_>,
+    scratch: &mut [u8],
+    prev: &mut Vec<u8>,
+    row: &mut impl FnMut(&Pass, usize, usize, usize, &[u8]) -> Result<()>,
+) -> Result<()> {
+    let rb = h.row_bytes(pass.w);
+    let bpp = h.filter_bpp();
+    let bits = h.bits_per_pixel();
+    // Whole pixels per segment: a multiple of the pixel size (bits >= 8) or of one byte.
+    let seg = WIDE_ROW / bpp * bpp;
+    let (cur_buf, prev_buf) = scratch.split_at_mut(WIDE_ROW + 8);
+    prev.clear();
+    let keep_prev = pass.h > 1;
+    for y in 0..pass.h {
+        let mut kind = [0u8; 1];
+        stream.fill(&mut kind)?;
+        // Left context: zeros at the start of a row (the spec's pixels left of the row).
+        cur_buf[..bpp].fill(0);
+        prev_buf[..bpp].fill(0);
+        let mut x = 0usize;
+        while x < rb {
+            let n = seg.min(rb - x);
+            stream.fill(&mut cur_buf[bpp..bpp + n])?;
+            let above = if y == 0 {
+                prev_buf[bpp..bpp + n].fill(0);
+                false
+            } else {
+                prev_buf[bpp..bpp + n].copy_from_slice(&prev[x..x + n]);
+                true
+            };
+            unfilter_segment(
+                kind[0],
+                &mut cur_buf[..bpp + n],
+                &prev_buf[..bpp + n],
+                above,
+                bpp,
+            )
+            .map_err(|e| row_error(e, h, pass, y))?;
+            let px0 = x * 8 / bits;
+            let npx = ((x + n) * 8 / bits).min(pass.w) - px0;
+            row(pass, y, px0, npx, &cur_buf[bpp..bpp + n])?;
+            if keep_prev {
+                if y == 0 {
+                    try_reserve(prev, n, "a row of the image")?;
+                    prev.extend_from_slice(&cur_buf[bpp..bpp + n]);
+                } else {
+                    prev[x..x + n].copy_from_slice(&cur_buf[bpp..bpp + n]);
+                }
+            }
+            // The next segment's left context: the last `bpp` bytes of this one, unfiltered
+            // (cur) and as they were in the row above (prev_buf still holds the old ones).
+            cur_buf.copy_within(n..n + bpp, 0);
+            prev_buf.copy_within(n..n + bpp, 0);
+            x += n;
+        }
+    }
+    Ok(())
+}
+
+/// Undo filter `kind` on `buf[bpp..]`, where `buf[..bpp]` holds the unfiltered bytes left of
+/// the segment and `above` the previous row's bytes at the same offsets (`has_above` false on
+/// a pass's first row: the spec's row of zeros). Scalar: only rows over 128 KB come here.
+fn unfilter_segment(
+    kind: u8,
+    buf: &mut [u8],
+    above: &[u8],
+    has_above: bool,
+    bpp: usize,
+) -> Result<()> {
+    if kind > 4 {
+        return Err(Error::png(format!("unknown filter type {kind}")));
+    }
+    for i in bpp..buf.len() {
+        let a = buf[i - bpp];
+        let (b, c) = if has_above {
+            (above[i], above[i - bpp])
+        } else {
+            (0, 0)
+        };
+        let pred = match kind {
+            0 => 0,
+            1 => a,
+            2 => b,
+            3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
+            _ => {
+                let p = i16::from(a) + i16::from(b) - i16::from(c);
+                let (pa, pb, pc) = (
+                    (p - i16::from(a)).abs(),
+                    (p - i16::from(b)).abs(),
+                    (p - i16::from(c)).abs(),
+                );
+                if pa <= pb && pa <= pc {
+                    a
+                } else if pb <= pc {
+                    b
+                } else {
+                    c
+                }
+            }
+        };
+        buf[i] = buf[i].wrapping_add(pred);
+    }
+    Ok(())
 }
 
 fn pass_name(h: &Header, pass: &Pass) -> String {
@@ -788,53 +947,86 @@ fn unpack(row: &[u8], depth: u8, dst: &mut [u8]) {
     }
 }
 
-/// Place the pixels of one row of an Adam7 pass (`k` samples each) into the full image.
-fn scatter<S: Copy>(row: &[S], out: &mut [S], width: usize, k: usize, pass: &Pass, y: usize) {
+/// Place pixels `px0 ..` of one row of an Adam7 pass (`k` samples each) into the full image.
+fn scatter<S: Copy>(
+    row: &[S],
+    out: &mut [S],
+    width: usize,
+    k: usize,
+    pass: &Pass,
+    y: usize,
+    px0: usize,
+) {
     let line = (pass.y0 + y * pass.dy) * width * k;
     for (i, px) in row.chunks_exact(k).enumerate() {
-        let at = line + (pass.x0 + i * pass.dx) * k;
+        let at = line + (pass.x0 + (px0 + i) * pass.dx) * k;
         out[at..at + k].copy_from_slice(px);
     }
 }
 
 /// Where decoded rows go.
 enum Dest<'o, S> {
-    /// The whole output, already allocated (batches, interlaced images).
+    /// The whole output, already allocated by the caller (batches, numpy arrays).
     Slice(&'o mut [S]),
-    /// A vector grown row by row, for non-interlaced images. Zeroing each row just before it is
-    /// written keeps it in L1; zeroing the whole output up front (calloc of reused memory)
-    /// costs ~100 us at 1080p, a quarter of the inflate time.
-    Append(&'o mut Vec<S>),
+    /// A vector grown as rows are decoded (rows of an interlaced image pass after pass), up to
+    /// `total` samples. Growing with the data keeps a truncated or corrupt file from costing
+    /// the memory its header claims; zeroing each row just before it is written keeps it in
+    /// L1 (zeroing the whole output up front, a calloc of reused memory, costs ~100 us at
+    /// 1080p, a quarter of the inflate time).
+    Append { v: &'o mut Vec<S>, total: usize },
 }
 
 impl<S: Copy + Default> Dest<'_, S> {
-    /// The destination of row `y` (rows come in order) of `len` samples.
-    fn row(&mut self, y: usize, len: usize) -> &mut [S] {
+    /// Room for `len` more samples in an `Append` vector: capacity doubles (capped at
+    /// `total`), fallibly.
+    fn grow(v: &mut Vec<S>, total: usize, len: usize) -> Result<()> {
+        if v.capacity() - v.len() >= len {
+            return Ok(());
+        }
+        let want = (v.len() + len).max(v.capacity().saturating_mul(2).min(total));
+        try_reserve(v, want - v.len(), "the decoded image")
+    }
+
+    /// The destination of `len` samples at sample `off` of row `y` (rows of `row_len` samples;
+    /// `Append` takes them in order).
+    fn seg(&mut self, y: usize, row_len: usize, off: usize, len: usize) -> Result<&mut [S]> {
         match self {
-            Dest::Slice(s) => &mut s[y * len..(y + 1) * len],
-            Dest::Append(v) => {
+            Dest::Slice(s) => Ok(&mut s[y * row_len + off..y * row_len + off + len]),
+            Dest::Append { v, total } => {
+                Self::grow(v, *total, len)?;
                 let start = v.len();
                 v.resize(start + len, S::default());
-                &mut v[start..]
+                Ok(&mut v[start..])
             }
         }
     }
 
-    /// Write row `y` (rows come in order) as a copy of `src`.
-    fn copy_row(&mut self, y: usize, src: &[S]) {
+    /// Write `src` at sample `off` of row `y` (`Append`: in order).
+    fn copy_seg(&mut self, y: usize, row_len: usize, off: usize, src: &[S]) -> Result<()> {
         match self {
-            Dest::Slice(s) => s[y * src.len()..(y + 1) * src.len()].copy_from_slice(src),
-            Dest::Append(v) => v.extend_from_slice(src),
+            Dest::Slice(s) => {
+                s[y * row_len + off..y * row_len + off + src.len()].copy_from_slice(src);
+            }
+            Dest::Append { v, total } => {
+                Self::grow(v, *total, src.len())?;
+                v.extend_from_slice(src);
+            }
         }
+        Ok(())
     }
+}
 
-    /// The whole output (interlaced images only, which always use `Slice`).
-    fn all(&mut self) -> &mut [S] {
-        match self {
-            Dest::Slice(s) => s,
-            Dest::Append(v) => v,
-        }
+/// An `Append` destination's first capacity: the whole output when the compressed data can
+/// hold it, else what it can hold. Deflate expands at most ~1032:1 (a 258-byte match in two
+/// bits), so a 69-byte file claiming 700 MB of scanlines starts with a few KB and grows only
+/// as far as its data goes. A valid file always gets its exact size in one allocation.
+fn first_capacity(png: &Png, total: usize) -> usize {
+    let scan = png.header.scanline_bytes() as u128;
+    let possible = (png.idat_bytes() as u128) * 1032 + 4096;
+    if possible >= scan {
+        return total;
     }
+    ((total as u128 * possible / scan.max(1)) as usize).min(total)
 }
 
 /// Decode into `out` (exactly `output_spec(...).len()` samples of the matching type).
@@ -857,45 +1049,83 @@ pub fn decode_into(png: &Png, mode: &Mode, out: Out<'_>) -> Result<()> {
     }
 }
 
+fn convert_u8(
+    lookup: &mut Option<ColorLookup>,
+    depth: u8,
+    k: usize,
+    stored: usize,
+    row: &[u8],
+    dst: &mut [u8],
+) {
+    if let Some(lk) = lookup.as_mut() {
+        for (d, px) in dst.iter_mut().zip(row.chunks_exact(stored)) {
+            *d = lk.label([px[0], px[1], px[2]]);
+        }
+    } else if depth < 8 {
+        unpack(row, depth, dst);
+    } else if k == stored {
+        dst.copy_from_slice(&row[..dst.len()]);
+    } else {
+        for (d, px) in dst.iter_mut().zip(row.chunks_exact(stored)) {
+            *d = px[0];
+        }
+    }
+}
+
+/// At most this many distinct unknown colours of an RGB(A) mask are collected for the error
+/// message (the table is then full: later unknown colours are only counted), so a photo-like
+/// file with 16 M colours costs a 64-entry table, not a 1 GB map.
+pub const MAX_UNKNOWN_COLOURS: usize = 64;
+
 fn decode_u8(png: &Png, mode: &Mode, spec: &OutputSpec, mut out: Dest<'_, u8>) -> Result<()> {
     let h = png.header;
     let (width, k) = (spec.width, spec.channels);
+    let row_len = width * k;
     let stored = h.color_type.channels();
     let depth = h.bit_depth;
     let mut lookup = match (mode, h.color_type) {
-        (Mode::Labels(pal), ColorType::Rgb | ColorType::Rgba) => Some(ColorLookup::new(pal)),
+        (Mode::Labels(pal), ColorType::Rgb | ColorType::Rgba) => {
+            Some(ColorLookup::new(pal, MAX_UNKNOWN_COLOURS))
+        }
         _ => None,
     };
     let mut tmp: Vec<u8> = Vec::new();
-    let mut convert = |row: &[u8], dst: &mut [u8]| {
-        if let Some(lk) = lookup.as_mut() {
-            for (d, px) in dst.iter_mut().zip(row.chunks_exact(stored)) {
-                *d = lk.label([px[0], px[1], px[2]]);
-            }
-        } else if depth < 8 {
-            unpack(row, depth, dst);
-        } else if k == stored {
-            dst.copy_from_slice(&row[..dst.len()]);
-        } else {
-            for (d, px) in dst.iter_mut().zip(row.chunks_exact(stored)) {
-                *d = px[0];
-            }
-        }
-    };
     // Palette and 8-bit gray rows are the samples themselves: one copy, nothing else.
     let plain = depth == 8 && k == stored && !matches!(mode, Mode::Labels(_) if stored >= 3);
-    for_each_row(png, |pass, y, row| {
-        if h.interlaced {
-            tmp.resize(pass.w * k, 0);
-            convert(row, &mut tmp);
-            scatter(&tmp, out.all(), width, k, pass, y);
+    let scatter_now = h.interlaced && matches!(out, Dest::Slice(_));
+    let result = for_each_row(png, |pass, y, px0, npx, row| {
+        let lk = &mut lookup;
+        if scatter_now {
+            tmp.resize(npx * k, 0);
+            convert_u8(lk, depth, k, stored, row, &mut tmp);
+            if let Dest::Slice(s) = &mut out {
+                scatter(&tmp, s, width, k, pass, y, px0);
+            }
+        } else if h.interlaced {
+            // Pass-major into the growing vector; `deinterlace` places them at the end.
+            convert_u8(lk, depth, k, stored, row, out.seg(0, 0, 0, npx * k)?);
         } else if plain {
-            out.copy_row(y, &row[..width * k]);
+            out.copy_seg(y, row_len, px0 * k, &row[..npx * k])?;
         } else {
-            convert(row, out.row(y, width * k));
+            convert_u8(
+                lk,
+                depth,
+                k,
+                stored,
+                row,
+                out.seg(y, row_len, px0 * k, npx * k)?,
+            );
+        }
+        if lk.as_ref().is_some_and(ColorLookup::is_full) {
+            return Err(Error::png(String::new())); // replaced by the report below
         }
         Ok(())
-    })?;
+    });
+    if lookup.as_ref().is_some_and(ColorLookup::is_full) {
+        // Checked first: the stop above is not a real decoding error.
+    } else {
+        result?;
+    }
     if let Some(report) = lookup.as_ref().and_then(|lk| lk.unknown_report(5)) {
         return Err(Error::png(format!(
             "{} mask: {report} (pass colormap= with the colours the mask was drawn \
@@ -909,6 +1139,7 @@ fn decode_u8(png: &Png, mode: &Mode, spec: &OutputSpec, mut out: Dest<'_, u8>) -
 fn decode_u16(png: &Png, spec: &OutputSpec, mut out: Dest<'_, u16>) -> Result<()> {
     let h = png.header;
     let (width, k) = (spec.width, spec.channels);
+    let row_len = width * k;
     let stored = h.color_type.channels();
     let mut tmp: Vec<u16> = Vec::new();
     let convert = |row: &[u8], dst: &mut [u16]| {
@@ -918,16 +1149,37 @@ fn decode_u16(png: &Png, spec: &OutputSpec, mut out: Dest<'_, u16>) -> Result<()
             }
         }
     };
-    for_each_row(png, |pass, y, row| {
-        if h.interlaced {
-            tmp.resize(pass.w * k, 0);
+    let scatter_now = h.interlaced && matches!(out, Dest::Slice(_));
+    for_each_row(png, |pass, y, px0, npx, row| {
+        if scatter_now {
+            tmp.resize(npx * k, 0);
             convert(row, &mut tmp);
-            scatter(&tmp, out.all(), width, k, pass, y);
+            if let Dest::Slice(s) = &mut out {
+                scatter(&tmp, s, width, k, pass, y, px0);
+            }
+        } else if h.interlaced {
+            convert(row, out.seg(0, 0, 0, npx * k)?);
         } else {
-            convert(row, out.row(y, width * k));
+            convert(row, out.seg(y, row_len, px0 * k, npx * k)?);
         }
         Ok(())
     })
+}
+
+/// Place the pass-major samples of an interlaced image (`k` per pixel) into a new image
+/// buffer, allocated only now that every pass decoded.
+fn deinterlace<S: Copy + Default>(h: &Header, k: usize, passes: Vec<S>) -> Result<Vec<S>> {
+    let width = h.width as usize;
+    let mut out = try_filled(passes.len(), S::default(), "the decoded image")?;
+    let mut at = 0usize;
+    for pass in h.passes() {
+        for y in 0..pass.h {
+            let n = pass.w * k;
+            scatter(&passes[at..at + n], &mut out, width, k, &pass, y, 0);
+            at += n;
+        }
+    }
+    Ok(out)
 }
 
 /// Parse and decode a whole PNG held in memory.
@@ -936,30 +1188,30 @@ pub fn decode(data: &[u8], mode: &Mode, limits: &Limits) -> Result<(OutputSpec, 
     decode_png(&png, mode)
 }
 
-/// Decode an already parsed PNG into newly allocated samples.
+/// Decode an already parsed PNG into newly allocated samples. The output vector grows with
+/// the rows actually decoded (see [`first_capacity`]); allocation failure is
+/// [`Error::Memory`].
 pub fn decode_png(png: &Png, mode: &Mode) -> Result<(OutputSpec, Samples)> {
     let spec = output_spec(&png.header, mode)?;
-    let interlaced = png.header.interlaced;
+    let total = spec.len();
+    let first = first_capacity(png, total);
+    let h = &png.header;
     let samples = match spec.sample {
         SampleType::U8 => {
             let mut v = Vec::new();
-            if interlaced {
-                v.resize(spec.len(), 0);
-                decode_u8(png, mode, &spec, Dest::Slice(&mut v))?;
-            } else {
-                v.reserve_exact(spec.len());
-                decode_u8(png, mode, &spec, Dest::Append(&mut v))?;
+            try_reserve(&mut v, first, "the decoded image")?;
+            decode_u8(png, mode, &spec, Dest::Append { v: &mut v, total })?;
+            if h.interlaced {
+                v = deinterlace(h, spec.channels, v)?;
             }
             Samples::U8(v)
         }
         SampleType::U16 => {
             let mut v = Vec::new();
-            if interlaced {
-                v.resize(spec.len(), 0);
-                decode_u16(png, &spec, Dest::Slice(&mut v))?;
-            } else {
-                v.reserve_exact(spec.len());
-                decode_u16(png, &spec, Dest::Append(&mut v))?;
+            try_reserve(&mut v, first, "the decoded image")?;
+            decode_u16(png, &spec, Dest::Append { v: &mut v, total })?;
+            if h.interlaced {
+                v = deinterlace(h, spec.channels, v)?;
             }
             Samples::U16(v)
         }
@@ -1256,5 +1508,130 @@ mod tests {
             Samples::U16(v) => assert!(v == want),
             Samples::U8(_) => panic!(),
         }
+    }
+
+    /// Decode with `decode` (growing vector) and with `decode_into` (caller's slice).
+    fn both_ways(f: &[u8]) -> (Vec<u16>, Vec<u16>) {
+        let a = match decode(f, &Mode::Raw, &Limits::default()).unwrap().1 {
+            Samples::U16(v) => v,
+            Samples::U8(_) => panic!(),
+        };
+        let png = parse(f, &Limits::default()).unwrap();
+        let mut b = vec![0u16; output_spec(&png.header, &Mode::Raw).unwrap().len()];
+        decode_into(&png, &Mode::Raw, Out::U16(&mut b)).unwrap();
+        (a, b)
+    }
+
+    #[test]
+    fn wide_rows_are_unfiltered_in_segments() {
+        // 16-bit RGBA 22000 x 5: rows of 176,000 bytes, two segments each, every filter.
+        let (w, h, px) = (22_000usize, 5usize, 8usize);
+        let img: Vec<u8> = (0..w * h * px)
+            .map(|i| ((i * 31 + i / (w * px) * 7 + (i % 977) * 3) % 251) as u8)
+            .collect();
+        let want: Vec<u16> = img
+            .chunks(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .collect();
+        for kinds in [[4u8, 3, 2, 1, 0], [1, 3, 4, 0, 2]] {
+            let raw = filter_rows(&img, w * px, px, &kinds);
+            let mut f = SIGNATURE.to_vec();
+            chunk(&mut f, b"IHDR", &ihdr(w as u32, h as u32, 16, 6, 0));
+            chunk(&mut f, b"IDAT", &zlib(&raw));
+            chunk(&mut f, b"IEND", &[]);
+            let (a, b) = both_ways(&f);
+            assert!(a == want && b == want, "filters {kinds:?}");
+        }
+        // 8-bit gray 300,000 x 3 (three segments per row) and 2-bit gray 600,000 x 2.
+        let (w, h) = (300_000usize, 3usize);
+        let img: Vec<u8> = (0..w * h).map(|i| ((i * 7) % 253) as u8).collect();
+        let raw = filter_rows(&img, w, 1, &[4, 3, 1]);
+        let f = png(w as u32, h as u32, 8, 0, None, &raw);
+        assert!(labels(&f).unwrap() == img);
+        let (w, h) = (600_000usize, 2usize);
+        let vals: Vec<u8> = (0..w * h).map(|i| ((i / 3 + i / w) % 4) as u8).collect();
+        let packed: Vec<u8> = vals
+            .chunks(4)
+            .map(|c| c.iter().fold(0u8, |a, &v| (a << 2) | v))
+            .collect();
+        let raw = filter_rows(&packed, w / 4, 1, &[2, 4]);
+        let f = png(w as u32, h as u32, 2, 0, None, &raw);
+        assert!(labels(&f).unwrap() == vals);
+    }
+
+    #[test]
+    fn wide_interlaced_rows() {
+        // 16-bit RGBA 40000 x 9 interlaced: pass 7 has rows of 320,000 bytes (wide), pass 1
+        // of 40,000 (grouped): both kinds in one image, decoded both ways.
+        let (w, h, px) = (40_000usize, 9usize, 8usize);
+        let img: Vec<u8> = (0..w * h * px).map(|i| ((i * 13) % 249) as u8).collect();
+        let mut raw = Vec::new();
+        for &(x0, y0, dx, dy) in &ADAM7 {
+            let sub: Vec<u8> = (y0..h)
+                .step_by(dy)
+                .flat_map(|y| (x0..w).step_by(dx).map(move |x| (y, x)))
+                .flat_map(|(y, x)| img[(y * w + x) * px..(y * w + x + 1) * px].to_vec())
+                .collect();
+            let pw = w.saturating_sub(x0).div_ceil(dx);
+            raw.extend(filter_rows(&sub, pw * px, px, &[4, 3, 2, 1, 0]));
+        }
+        let mut f = SIGNATURE.to_vec();
+        chunk(&mut f, b"IHDR", &ihdr(w as u32, h as u32, 16, 6, 1));
+        chunk(&mut f, b"IDAT", &zlib(&raw));
+        chunk(&mut f, b"IEND", &[]);
+        let want: Vec<u16> = img
+            .chunks(2)
+            .map(|p| u16::from_be_bytes([p[0], p[1]]))
+            .collect();
+        let (a, b) = both_ways(&f);
+        assert!(a == want && b == want);
+    }
+
+    #[test]
+    fn truncated_bombs_allocate_what_their_data_holds() {
+        // IHDR 89,478,485 x 1 RGBA (358 MB of scanlines) with a few bytes of IDAT: the
+        // output's first capacity is what 1032:1 inflation of the data can reach.
+        let mut f = SIGNATURE.to_vec();
+        chunk(&mut f, b"IHDR", &ihdr(89_478_485, 1, 8, 6, 0));
+        chunk(&mut f, b"IDAT", &zlib(&[0; 1000]));
+        chunk(&mut f, b"IEND", &[]);
+        let png = parse(&f, &Limits::default()).unwrap();
+        let total = output_spec(&png.header, &Mode::Raw).unwrap().len();
+        let cap = first_capacity(&png, total);
+        assert!(cap < png.idat_bytes() * 1032 * 4 + 20_000, "{cap}");
+        let e = decode(&f, &Mode::Raw, &Limits::default()).unwrap_err();
+        assert!(e.to_string().contains("truncated image data"), "{e}");
+        // A valid file is sized exactly in one step.
+        let good = png_file_gray(300, 200);
+        let p = parse(&good, &Limits::default()).unwrap();
+        assert_eq!(first_capacity(&p, 60_000), 60_000);
+        // The per-thread scratch stays bounded after the wide bomb.
+        assert!(SCRATCH.with(|s| s.borrow().capacity()) <= 2 * (WIDE_ROW + 8));
+    }
+
+    fn png_file_gray(w: u32, h: u32) -> Vec<u8> {
+        let raw: Vec<u8> = (0..h)
+            .flat_map(|y| std::iter::once(0u8).chain((0..w).map(move |x| (x ^ y) as u8)))
+            .collect();
+        png(w, h, 8, 0, None, &raw)
+    }
+
+    #[test]
+    fn photo_like_rgb_stops_at_the_unknown_colour_bound() {
+        // 256 x 64 RGB, every pixel a different colour not in the palette.
+        let (w, h) = (256u32, 64u32);
+        let raw: Vec<u8> = (0..h)
+            .flat_map(|y| {
+                std::iter::once(0u8).chain((0..w).flat_map(move |x| [1, y as u8, x as u8]))
+            })
+            .collect();
+        let e = labels(&png(w, h, 8, 2, None, &raw))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("at least 64 colours are not in the palette")
+                && e.contains("(1, 0, 0) in 1 pixel"),
+            "{e}"
+        );
     }
 }

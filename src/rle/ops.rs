@@ -9,7 +9,7 @@
 
 use super::encode::Label;
 use super::Rle;
-use crate::error::{Error, Result};
+use crate::error::{try_reserve, Error, Result};
 
 /// Foreground runs `(start, end)` in column-major pixel positions.
 fn foreground(r: &Rle) -> impl Iterator<Item = (usize, usize)> + '_ {
@@ -233,7 +233,8 @@ pub fn box_iou(dt: &[[f64; 4]], gt: &[[f64; 4]], crowd: &[bool]) -> Result<Vec<f
             gt.len()
         )));
     }
-    let mut o = Vec::with_capacity(dt.len() * gt.len());
+    let mut o = Vec::new();
+    try_reserve(&mut o, dt.len().saturating_mul(gt.len()), "the IoU matrix")?;
     for (g, &c) in gt.iter().zip(crowd) {
         o.extend(dt.iter().map(|d| box_iou1(d, g, c)));
     }
@@ -262,7 +263,8 @@ pub fn iou(dt: &[Rle], gt: &[Rle], crowd: &[bool]) -> Result<Vec<f64>> {
         dt.iter().map(|r| u64::from(area(r))).collect(),
         gt.iter().map(|r| u64::from(area(r))).collect(),
     );
-    let mut o = Vec::with_capacity(dt.len() * gt.len());
+    let mut o = Vec::new();
+    try_reserve(&mut o, dt.len().saturating_mul(gt.len()), "the IoU matrix")?;
     for (((gbox, g), &garea), &c) in gb.iter().zip(&gr).zip(&ga).zip(crowd) {
         for ((dbox, d), &darea) in db.iter().zip(&dr).zip(&da) {
             if box_iou1(dbox, gbox, c) <= 0.0 {

@@ -16,7 +16,7 @@
 //! count times the image width.
 
 use super::{check_size, Rle};
-use crate::error::{Error, Result};
+use crate::error::{try_reserve, Error, Result};
 
 /// The upsampling factor of pycocotools' rasteriser.
 const SCALE: f64 = 5.0;
@@ -111,6 +111,10 @@ struct Toggles {
     h: u64,
     w: u64,
     out: Vec<u64>,
+    /// The allocator refused to grow `out` (at most one toggle per column an edge crosses,
+    /// so a polygon across a very wide image can ask for gigabytes): reported as
+    /// [`Error::Memory`] after the walk instead of aborting.
+    refused: bool,
 }
 
 impl Toggles {
@@ -134,6 +138,12 @@ impl Toggles {
             yd = self.h as f64;
         }
         let y = yd.ceil() as u64;
+        if self.out.len() == self.out.capacity()
+            && self.out.try_reserve(self.out.len().max(64)).is_err()
+        {
+            self.refused = true;
+            return;
+        }
         self.out.push(xd as u64 * self.h + y);
     }
 }
@@ -221,6 +231,7 @@ fn rasterize(xy: &[f64], h: usize, w: usize, linear: i64) -> Result<Rle> {
         h: h as u64,
         w: w as u64,
         out: Vec::new(),
+        refused: false,
     };
     let mut prev_end: Option<Pt> = None;
     for j in 0..k {
@@ -232,7 +243,14 @@ fn rasterize(xy: &[f64], h: usize, w: usize, linear: i64) -> Result<Rle> {
         walk(&e, w as u64, &mut t, linear);
         prev_end = Some(e.at(e.steps()));
     }
+    if t.refused {
+        return Err(Error::memory(
+            "the polygon's column crossings",
+            8 * 2 * t.out.len() as u64,
+        ));
+    }
     let mut a = t.out;
+    try_reserve(&mut a, 1, "the polygon's column crossings")?;
     a.push(pixels);
     a.sort_unstable();
     // Differences of the sorted toggles; a zero difference (two toggles at one pixel)
@@ -243,7 +261,8 @@ fn rasterize(xy: &[f64], h: usize, w: usize, linear: i64) -> Result<Rle> {
         *v -= prev;
         prev = t;
     }
-    let mut counts: Vec<u32> = Vec::with_capacity(a.len());
+    let mut counts: Vec<u32> = Vec::new();
+    try_reserve(&mut counts, a.len(), "the polygon's runs")?;
     counts.push(a[0] as u32);
     let mut j = 1;
     while j < a.len() {
@@ -265,6 +284,12 @@ fn rasterize(xy: &[f64], h: usize, w: usize, linear: i64) -> Result<Rle> {
 
 /// The runs of a box `[x, y, w, h]` (pycocotools' `rleFrBbox`: the polygon of its corners).
 pub fn from_bbox(bb: [f64; 4], h: usize, w: usize) -> Result<Rle> {
+    if bb.iter().any(|v| !v.is_finite()) {
+        return Err(Error::param(format!(
+            "box [x, y, w, h] = [{}, {}, {}, {}] has a value that is not a finite number",
+            bb[0], bb[1], bb[2], bb[3]
+        )));
+    }
     let (xs, ys) = (bb[0], bb[1]);
     let (xe, ye) = (xs + bb[2], ys + bb[3]);
     from_polygon(&[xs, ys, xs, ye, xe, ye, xe, ys], h, w)
