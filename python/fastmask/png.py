@@ -46,9 +46,9 @@ __all__ = [
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
-Compression = Union[Literal["fast", "small"], int]
+Compression = Literal["fast", "small"] | int
 Labels = NDArray[Any]
-LabelsAndPalette = tuple[NDArray[Any], Union[NDArray[np.uint8], None]]
+LabelsAndPalette = tuple[NDArray[Any], NDArray[np.uint8] | None]
 
 #: The 256-entry PASCAL VOC colour map that DAVIS (and YouTube-VOS, MOSE, LVOS) masks carry:
 #: ``(256, 3) uint8``, read-only. Label 1 is (128, 0, 0), 2 is (0, 128, 0), 3 is (128, 128, 0)...

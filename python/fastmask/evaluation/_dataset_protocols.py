@@ -11,7 +11,8 @@ frames: 0.18 s vs 5.4 s (30x), peak RSS 59 MB vs 133 MB; YouTube-VOS, 100 videos
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastmask.evaluation._dsresult import DatasetEvaluation
 from fastmask.evaluation._lvos import evaluate_lvos

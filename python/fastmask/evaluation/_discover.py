@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastmask._fastmask import EvaluationError
+from fastmask.evaluation import _diagnose as dx
 
 #: Label value DAVIS uses for "void" (ignored) pixels.
 VOID = 255
@@ -44,8 +45,8 @@ class Plan:
     n_objects: dict[str, int] = field(default_factory=dict)  # DAVIS: N per sequence
 
 
-def _not_found(what: str, path: Path) -> FileNotFoundError:
-    return FileNotFoundError(errno.ENOENT, f"{what} not found", str(path))
+def _not_found(what: str, path: Path, hint: str = "") -> FileNotFoundError:
+    return FileNotFoundError(errno.ENOENT, f"{what} not found" + (hint and f" ({hint})"), str(path))
 
 
 def _pngs(folder: Path) -> list[str]:
@@ -59,7 +60,11 @@ def _results_for(
     folder = results / seq_dir
     present = set(os.listdir(folder)) if folder.is_dir() else set()
     if not folder.is_dir() and not allow_missing:
-        raise _not_found(f"result folder of sequence {sequence!r}", folder)
+        raise _not_found(
+            f"result folder of sequence {sequence!r}",
+            folder,
+            dx.results_hint(results, seq_dir, names),
+        )
     out: list[str | None] = []
     missing = []
     for n in names:
@@ -76,13 +81,14 @@ def _results_for(
             f"{folder}: {len(missing)} result frame(s) of sequence {sequence!r} missing: {shown} "
             "(every scored ground-truth frame needs a result PNG of the same name; "
             "allow_missing=True / --allow-missing scores missing frames as empty masks)"
+            + dx.hint("", dx.results_hint(results, seq_dir, names))
         )
     return out, len(missing)
 
 
-def read_sequence_list(path: Path) -> list[str]:
+def read_sequence_list(path: Path, hint: str = "") -> list[str]:
     if not path.is_file():
-        raise _not_found("sequence list", path)
+        raise _not_found("sequence list", path, hint)
     names = [line.strip() for line in path.read_text().splitlines()]
     return [n for n in names if n]
 
@@ -93,7 +99,7 @@ def _davis_2016_list(root: Path, subset: str) -> list[str]:
     names_file = root / "ImageSets" / "2016" / f"{subset}.txt"
     pairs_file = root / "ImageSets" / "480p" / f"{subset}.txt"
     if names_file.is_file() or not pairs_file.is_file():
-        return read_sequence_list(names_file)
+        return read_sequence_list(names_file, dx.davis_root_hint(root, subset))
     seqs: list[str] = []
     for line in pairs_file.read_text().splitlines():
         parts = line.split()
@@ -130,12 +136,14 @@ def plan_davis(
     if binary and unsupervised:
         raise ValueError("davis2016 has only the semi-supervised task")
     if not gt.is_dir():
-        raise _not_found("DAVIS root", gt)
+        raise _not_found("DAVIS root", gt, dx.davis_root_hint(gt, subset, resolution))
     if binary:
         names = _davis_2016_list(gt, subset)
     else:
         year = "2019" if unsupervised and subset in ("test-dev", "test-challenge") else "2017"
-        names = read_sequence_list(gt / "ImageSets" / year / f"{subset}.txt")
+        names = read_sequence_list(
+            gt / "ImageSets" / year / f"{subset}.txt", dx.davis_root_hint(gt, subset, resolution)
+        )
     if sequences is not None:
         unknown = [s for s in sequences if s not in names]
         if unknown:
@@ -143,7 +151,9 @@ def plan_davis(
         names = [s for s in names if s in sequences]
     ann = gt / ("Annotations_unsupervised" if unsupervised else "Annotations") / resolution
     if not ann.is_dir():
-        raise _not_found(f"{task} annotations folder", ann)
+        raise _not_found(
+            f"{task} annotations folder", ann, dx.davis_root_hint(gt, subset, resolution)
+        )
     plan = Plan(
         protocol="davis2016" if binary else "davis2017",
         jobs=[],
@@ -168,6 +178,8 @@ def plan_davis(
             )
         pred, missing = _results_for(results, seq, scored, allow_missing, seq)
         found.append((seq, folder, frames, scored, pred, missing))
+    if sequences is None:
+        dx.warn_extra(results, names)
     # Every file is known to exist before the first pixel is read.
     for seq, folder, frames, scored, pred, missing in found:
         n = 1 if binary else _max_label_first_frame(str(folder / frames[0]))
@@ -189,7 +201,7 @@ def plan_davis(
 
 def _video_dirs(root: Path, sequences: list[str] | None) -> list[str]:
     if not root.is_dir():
-        raise _not_found("ground-truth folder", root)
+        raise _not_found("ground-truth folder", root, dx.folder_root_hint(root))
     videos = sorted(n for n in os.listdir(root) if (root / n).is_dir())
     if sequences is not None:
         unknown = [s for s in sequences if s not in videos]
@@ -246,6 +258,8 @@ def plan_vos(
     """vos-benchmark: ``<gt>/<video>/<frame>.png`` label maps."""
     gt = _vos_root(gt)
     plan = Plan(protocol="vos-benchmark", jobs=[], dynamic=True)
+    if sequences is None:
+        dx.warn_extra(results, _video_dirs(gt, None))
     for vid in _video_dirs(gt, sequences):
         names = _pngs(gt / vid)
         plan.jobs.append(
@@ -269,6 +283,8 @@ def plan_sav(
     Returns the per-object plan (binarised) and the plan of label-map videos."""
     objects = Plan(protocol="sav", jobs=[], dynamic=True, binarize=True)
     label_maps = Plan(protocol="sav", jobs=[], dynamic=True)
+    if sequences is None:
+        dx.warn_extra(results, _video_dirs(gt, None))
     for vid in _video_dirs(gt, sequences):
         entries = sorted(os.listdir(gt / vid))
         if all(e.endswith(".png") for e in entries):

@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 
 from fastmask._fastmask import EvaluationError
 from fastmask.datasets._base import Video
+from fastmask.evaluation import _diagnose as dx
 from fastmask.evaluation import _engine
 from fastmask.evaluation._discover import Job, Plan
 from fastmask.png import png_info, read_pngs
@@ -173,6 +174,7 @@ def result_paths(
         raise EvaluationError(
             f"{where}: {len(missing)} result frame(s) of video {video!r} missing: {shown}{more} "
             "(allow_missing=True scores them as empty masks)"
+            + dx.hint("", dx.results_hint(results, video, [f"{m}.png" for m in frames]))
         )
     return out, len(missing)
 

@@ -4,9 +4,8 @@ callback ``(done, total)``, or nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from typing import Union
 
-Progress = Union[bool, Callable[[int, int], None]]
+Progress = bool | Callable[[int, int], None]
 
 
 def track(names: Sequence[str], progress: Progress, desc: str) -> Iterator[str]:
