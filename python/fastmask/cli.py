@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 import fastmask
+from fastmask._cliutil import Parser
 from fastmask.evaluation.cli import add_parser as add_eval_parser
 from fastmask.evaluation.cli import demo_evaluation
 
@@ -358,9 +359,7 @@ def _add_check_submission(sub: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Fast, exact segmentation-mask I/O and VOS metrics."
-    )
+    parser = Parser(prog=PROG, description="Fast, exact segmentation-mask I/O and VOS metrics.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {fastmask.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_info(sub)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from fastmask.evaluation import _engine
 from fastmask.evaluation._dataset_protocols import DATASET_PROTOCOLS, dispatch
+from fastmask.evaluation._diagnose import suggest_protocol
 from fastmask.evaluation._discover import Plan, plan_davis, plan_sav, plan_vos
 from fastmask.evaluation._dsresult import DatasetEvaluation
 from fastmask.evaluation._evaluation import (
@@ -89,7 +90,10 @@ def evaluate(
     >>> ev.global_scores["J&F-Mean"], ev.write("results/osvos")  # doctest: +SKIP
     """
     if protocol not in PROTOCOLS:
-        raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}")
+        raise ValueError(
+            f"protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}"
+            + suggest_protocol(protocol, PROTOCOLS)
+        )
     if protocol in DATASET_PROTOCOLS:
         return dispatch(
             gt,

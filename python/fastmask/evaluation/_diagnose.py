@@ -275,6 +275,12 @@ def warn_extra(results: Path, expected: Iterable[str], what: str = "sequence") -
     return extra
 
 
+def suggest_protocol(name: str, protocols: Sequence[str]) -> str:
+    """``" (did you mean 'davis2017'?)"`` for a mistyped protocol name, else ``""``."""
+    close = difflib.get_close_matches(name.lower(), list(protocols), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def hint(message: str, extra: str) -> str:
     """``message`` with the diagnosis appended (``message`` as it was when there is none)."""
     return f"{message}; {extra}" if extra else message

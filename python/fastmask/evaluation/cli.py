@@ -5,15 +5,28 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from fastmask._cliutil import Parser
 from fastmask._fastmask import EvaluationError, PngError
 from fastmask.evaluation._api import PROTOCOLS, TASKS, evaluate
 from fastmask.evaluation._dataset_protocols import add_arguments, options_from_args
 from fastmask.evaluation._dsresult import DatasetEvaluation
 from fastmask.evaluation._evaluation import Evaluation
+
+
+class _ToolFlag(argparse.Action):
+    """Stores the value; notes that davis2017-evaluation's spelling (``--davis_path``,
+    ``--results_path``) was used, so that its defaults apply (``--task unsupervised``)."""
+
+    def __call__(self, parser: Any, ns: Any, values: Any, option_string: Any = None) -> None:
+        setattr(ns, self.dest, values)
+        if option_string and "_" in option_string:
+            ns.davis_tool = True
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -22,14 +35,42 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="evaluate result masks against ground truth (DAVIS, vos-benchmark, SA-V rules)",
         description=(
             "Score result masks with the rules of a reference tool and write that tool's files. "
-            "Example: fastmask eval --protocol davis2017 --gt DAVIS --results results/osvos"
+            "Example: fastmask eval --protocol davis2017 --gt DAVIS --results results/osvos. "
+            "davis2017-evaluation's flags work too (python evaluation_method.py --davis_path D "
+            "--results_path R --set S --task T == fastmask eval --davis_path D ...; without "
+            "--task, that tool's default, unsupervised, applies as it would there)"
         ),
     )
     p.add_argument("--protocol", choices=PROTOCOLS, default="davis2017")
-    p.add_argument("--gt", required=True, type=Path, help="ground truth (a DAVIS root for davis*)")
-    p.add_argument("--results", required=True, type=Path, help="folder of <sequence>/<frame>.png")
+    p.add_argument(
+        "--gt",
+        "--davis_path",
+        action=_ToolFlag,
+        required=True,
+        type=Path,
+        help="ground truth (a DAVIS root for davis*)",
+    )
+    p.add_argument(
+        "--results",
+        "--results_path",
+        action=_ToolFlag,
+        required=True,
+        type=Path,
+        help="folder of <sequence>/<frame>.png",
+    )
     p.add_argument("--set", dest="subset", default="val", help="DAVIS image set (default: val)")
-    p.add_argument("--task", choices=TASKS, default="semi-supervised", help="DAVIS-2017 task")
+    p.add_argument(
+        "--task", choices=TASKS, default=None, help="DAVIS-2017 task (default: semi-supervised)"
+    )
+    p.add_argument(
+        "--colormap",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="colours of RGB masks, label i = colour i: a PNG whose palette (PLTE) is used, or "
+        "a text file of one 'R G B' per line (label 0 first), or a JSON list of [R, G, B] "
+        "(default: the DAVIS palette)",
+    )
     p.add_argument("--resolution", default="480p", help="DAVIS annotations resolution folder")
     p.add_argument(
         "--do-not-skip-first-and-last",
@@ -72,30 +113,58 @@ def summary(ev: Evaluation | DatasetEvaluation, seconds: float, threads: int | N
     return "\n".join(lines)
 
 
+def _task(args: argparse.Namespace) -> str:
+    if args.task is not None:
+        return str(args.task)
+    if getattr(args, "davis_tool", False) and args.protocol == "davis2017":
+        print(
+            "fastmask eval: note: --task not given with evaluation_method.py's flags: using its "
+            "default, unsupervised (pass --task semi-supervised for the other task)",
+            file=sys.stderr,
+        )
+        return "unsupervised"
+    return "semi-supervised"
+
+
 def run(args: argparse.Namespace) -> int:
     try:
-        ev = evaluate(
-            args.gt,
-            args.results,
-            args.protocol,
-            task=args.task,
-            subset=args.subset,
-            resolution=args.resolution,
-            skip_first_and_last=not args.do_not_skip_first_and_last,
-            allow_missing=args.allow_missing,
-            threads=args.threads,
-            progress=not args.no_progress,
-            **options_from_args(args.protocol, args),
-        )
-        out = args.output if args.output is not None else args.results
-        written = ev.write(out)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ev = evaluate(
+                args.gt,
+                args.results,
+                args.protocol,
+                task=_task(args),
+                subset=args.subset,
+                resolution=args.resolution,
+                skip_first_and_last=not args.do_not_skip_first_and_last,
+                allow_missing=args.allow_missing,
+                threads=args.threads,
+                progress=not args.no_progress,
+                **options_from_args(args.protocol, args),
+            )
     except (EvaluationError, PngError, OSError, ValueError) as e:
         print(f"fastmask eval: error: {e}", file=sys.stderr)
         return 1
+    finally:
+        for w in caught:
+            print(f"fastmask eval: warning: {w.message}", file=sys.stderr)
+    # The report first: a failed write below must not lose the scores.
     print(summary(ev, ev.timings["total"], args.threads))
     print()
-    for w in written:
-        print(f"wrote {w}")
+    out = args.output if args.output is not None else args.results
+    try:
+        written = ev.write(out)
+    except OSError as e:
+        print(
+            f"fastmask eval: error: could not write the result files into {out}: "
+            f"{e.strerror or e} ({e.filename or out}); the scores above are complete, "
+            "nothing was written (choose another folder with --output)",
+            file=sys.stderr,
+        )
+        return 1
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 
@@ -149,7 +218,7 @@ def demo_evaluation(root: Path, threads: int | None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="fastmask")
+    parser = Parser(prog="fastmask")
     sub = parser.add_subparsers(dest="command", required=True)
     add_parser(sub)
     args = parser.parse_args(argv)

@@ -1,0 +1,152 @@
+"""Path mistakes a newcomer makes with the DAVIS-2017 layout: each error names what was found
+where the files were expected and the argument (``--results X``, ``--gt X``, ``--set X``) that
+would work, both from ``fastmask.evaluate`` and from ``fastmask eval``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from evalref import gen
+from fastmask import EvaluationError
+from fastmask.cli import main as fastmask_main
+from fastmask.evaluation import evaluate
+from fastmask.evaluation._diagnose import results_hint
+
+
+@pytest.fixture
+def ds(tmp_path) -> Path:
+    rng = np.random.default_rng(5)
+    gt = {
+        "alpha": gen.make_sequence(rng, 20, 31, 5, ["always", "always"]),
+        "beta": gen.make_sequence(rng, 18, 25, 4, ["always"]),
+    }
+    gen.write_davis(tmp_path / "DAVIS", gt)
+    gen.write_results(tmp_path / "res", {k: v.copy() for k, v in gt.items()})
+    return tmp_path
+
+
+def _fails(gt: Path, results: Path, *flags: str, capsys) -> tuple[str, str]:
+    """The API error message and the CLI's stderr for one mistake."""
+    kw = {"subset": flags[1]} if flags[:1] == ("--set",) else {}
+    with pytest.raises((FileNotFoundError, EvaluationError)) as e:
+        evaluate(gt, results, **kw)
+    argv = ["eval", "--gt", str(gt), "--results", str(results), "--no-progress", *flags]
+    assert fastmask_main([*argv, "--output", str(results.parent / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fastmask eval: error: ")
+    return str(e.value), err
+
+
+def _says(texts: tuple[str, str], *parts: str) -> None:
+    for text in texts:
+        for part in parts:
+            assert part in text, f"{part!r} not in {text!r}"
+
+
+def test_results_one_level_too_deep(ds, capsys):
+    # --results res/alpha: one sequence's folder instead of the folder of sequences.
+    msgs = _fails(ds / "DAVIS", ds / "res" / "alpha", capsys=capsys)
+    _says(msgs, "holds frames (00000.png", "not sequence folders", f"--results {ds / 'res'}")
+
+
+def test_results_one_level_too_shallow(ds, capsys):
+    # The method wrote res/osvos/<seq>; --results res.
+    (ds / "res" / "osvos").mkdir()
+    for seq in ("alpha", "beta"):
+        shutil.move(ds / "res" / seq, ds / "res" / "osvos" / seq)
+    msgs = _fails(ds / "DAVIS", ds / "res", capsys=capsys)
+    _says(msgs, f"{ds / 'res' / 'osvos' / 'alpha'} exists", f"--results {ds / 'res' / 'osvos'}")
+
+
+def test_results_folder_empty(ds, capsys):
+    shutil.rmtree(ds / "res")
+    (ds / "res").mkdir()
+    msgs = _fails(ds / "DAVIS", ds / "res", capsys=capsys)
+    _says(msgs, f"the results folder {ds / 'res'} is empty", "one folder per sequence")
+
+
+def test_results_folder_missing_suggests_the_close_name(ds, capsys):
+    msgs = _fails(ds / "DAVIS", ds / "ress", capsys=capsys)
+    _says(msgs, f"{ds / 'ress'} does not exist", f"did you mean --results {ds / 'res'}")
+
+
+def test_gt_is_the_annotations_folder(ds, capsys):
+    ann = ds / "DAVIS" / "Annotations" / "480p"
+    msgs = _fails(ann, ds / "res", capsys=capsys)
+    _says(msgs, "is inside a DAVIS root (Annotations/480p", f"--gt {ds / 'DAVIS'}")
+
+
+def test_gt_one_level_too_shallow(ds, capsys):
+    msgs = _fails(ds, ds / "res", capsys=capsys)
+    _says(msgs, "is not a DAVIS root but holds one", f"--gt {ds / 'DAVIS'}")
+
+
+def test_mistyped_set(ds, capsys):
+    msgs = _fails(ds / "DAVIS", ds / "res", "--set", "vall", capsys=capsys)
+    _says(msgs, "has no vall.txt; sets found: 2017/val", "did you mean --set val?")
+
+
+def test_results_saved_as_jpg(ds, capsys):
+    for p in (ds / "res" / "alpha").glob("*.png"):
+        p.rename(p.with_suffix(".jpg"))
+    msgs = _fails(ds / "DAVIS", ds / "res", capsys=capsys)
+    _says(msgs, "holds 00001.jpg", "results must be PNG label maps", "lossy", "save each frame")
+
+
+def test_unpadded_frame_names(ds, capsys):
+    for p in (ds / "res" / "alpha").glob("*.png"):
+        p.rename(p.with_name(f"{int(p.stem)}.png"))
+    msgs = _fails(ds / "DAVIS", ds / "res", capsys=capsys)
+    _says(msgs, "holds 1.png, 2.png", "1.png -> 00001.png", "name the result frames as")
+    # The shell loop given renames them as the ground truth names them.
+    cmd = msgs[0].split("in each sequence folder: ")[1]
+    subprocess.run(["bash", "-c", cmd], cwd=ds / "res" / "alpha", check=True)
+    assert sorted(p.name for p in (ds / "res" / "alpha").iterdir()) == sorted(
+        p.name for p in (ds / "DAVIS" / "Annotations" / "480p" / "alpha").iterdir()
+    )
+
+
+def test_only_some_frames_missing_adds_no_guess(ds):
+    # Named right, one absent: the error's own list of missing frames says it all.
+    (ds / "res" / "alpha" / "00003.png").unlink()
+    expected = sorted(p.name for p in (ds / "DAVIS" / "Annotations" / "480p" / "alpha").iterdir())
+    assert results_hint(ds / "res", "alpha", expected[1:-1]) == ""
+    with pytest.raises(EvaluationError) as e:
+        evaluate(ds / "DAVIS", ds / "res")
+    assert str(e.value).endswith("scores missing frames as empty masks)")
+
+
+def test_extra_result_sequence_warns(ds, capsys):
+    shutil.copytree(ds / "res" / "alpha", ds / "res" / "gamma")
+    with pytest.warns(
+        UserWarning, match=r"1 result folder\(s\) match no ground-truth sequence.*gamma"
+    ):
+        ev = evaluate(ds / "DAVIS", ds / "res")
+    assert ev.n_sequences == 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a selection is not warned about
+        evaluate(ds / "DAVIS", ds / "res", sequences=["alpha"])
+    argv = ["eval", "--gt", str(ds / "DAVIS"), "--results", str(ds / "res"), "--no-progress"]
+    assert fastmask_main([*argv, "--output", str(ds / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "fastmask eval: warning:" in err and "gamma" in err
+
+
+def test_mistyped_flag_and_protocol_suggest_the_right_one(ds, capsys):
+    with pytest.raises(SystemExit):
+        fastmask_main(["eval", "--gt", str(ds / "DAVIS"), "--resutls", str(ds / "res")])
+    err = capsys.readouterr().err
+    assert "--resutls is not an option; did you mean --results?" in err
+    with pytest.raises(SystemExit):
+        fastmask_main(["eval", "--gt", "g", "--results", "r", "--protocol", "davis2071"])
+    assert "did you mean 'davis2017'?" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"did you mean 'davis2017'\?"):
+        evaluate(ds / "DAVIS", ds / "res", "davis2071")
+    with pytest.raises(SystemExit):
+        fastmask_main(["evl"])
+    assert "did you mean 'eval'?" in capsys.readouterr().err
