@@ -78,7 +78,7 @@ def test_results_folder_missing_suggests_the_close_name(ds, capsys):
 def test_gt_is_the_annotations_folder(ds, capsys):
     ann = ds / "DAVIS" / "Annotations" / "480p"
     msgs = _fails(ann, ds / "res", capsys=capsys)
-    _says(msgs, "is inside a DAVIS root (Annotations/480p", f"--gt {ds / 'DAVIS'}")
+    _says(msgs, "is the Annotations/480p folder of the DAVIS root", f"--gt {ds / 'DAVIS'}")
 
 
 def test_gt_one_level_too_shallow(ds, capsys):
@@ -150,3 +150,51 @@ def test_mistyped_flag_and_protocol_suggest_the_right_one(ds, capsys):
     with pytest.raises(SystemExit):
         fastmask_main(["evl"])
     assert "did you mean 'eval'?" in capsys.readouterr().err
+
+
+# --- switching from davis2017-evaluation, never losing the scores ------------------------------
+
+
+def test_davis2017_evaluation_flags_are_aliases(ds, capsys):
+    ours = ["eval", "--gt", str(ds / "DAVIS"), "--results", str(ds / "res"), "--no-progress"]
+    assert fastmask_main([*ours, "--output", str(ds / "a")]) == 0
+    capsys.readouterr()
+    # evaluation_method.py's command line, with `python evaluation_method.py` -> `fastmask eval`
+    theirs = ["--task", "semi-supervised", "--results_path", str(ds / "res"), "--set", "val"]
+    theirs += ["--davis_path", str(ds / "DAVIS")]
+    assert fastmask_main(["eval", *theirs, "--no-progress", "--output", str(ds / "b")]) == 0
+    capsys.readouterr()
+    for name in ("global_results-val.csv", "per-sequence_results-val.csv"):
+        assert (ds / "a" / name).read_text() == (ds / "b" / name).read_text()
+    # Without --task, evaluation_method.py evaluates the unsupervised task: so does the alias,
+    # and says so.
+    theirs = ["--davis_path", str(ds / "DAVIS"), "--results_path", str(ds / "res")]
+    assert fastmask_main(["eval", *theirs, "--no-progress", "--output", str(ds / "c")]) == 1
+    err = capsys.readouterr().err
+    assert "using its default, unsupervised (pass --task semi-supervised" in err
+    assert "has no Annotations_unsupervised/" in err
+
+
+def test_report_is_printed_before_a_failed_write(ds, capsys):
+    blocker = ds / "not-a-folder"
+    blocker.write_text("")
+    argv = ["eval", "--gt", str(ds / "DAVIS"), "--results", str(ds / "res"), "--no-progress"]
+    assert fastmask_main([*argv, "--output", str(blocker / "out")]) == 1
+    out, err = capsys.readouterr()
+    assert "davis2017 semi-supervised, set val: 2 sequences" in out  # the report was printed
+    assert f"could not write the result files into {blocker / 'out'}" in err
+    assert "the scores above are complete" in err and "--output" in err
+
+
+def test_check_submission_ignores_what_fastmask_eval_wrote(ds, capsys):
+    from fastmask.submission import check_submission
+
+    argv = ["eval", "--gt", str(ds / "DAVIS"), "--results", str(ds / "res"), "--no-progress"]
+    assert fastmask_main(argv) == 0  # writes its CSVs into the results folder, as the README
+    assert (ds / "res" / "global_results-val.csv").is_file()
+    assert check_submission(ds / "res", "davis2017", ds / "DAVIS") == []
+    argv = ["check-submission", str(ds / "res"), "--protocol", "davis2017"]
+    assert fastmask_main([*argv, "--gt-meta", str(ds / "DAVIS")]) == 0
+    (ds / "res" / "notes.txt").write_text("")  # anything else is still reported
+    problems = check_submission(ds / "res", "davis2017", ds / "DAVIS")
+    assert [(p.kind, Path(p.path).name) for p in problems] == [("extra-file", "notes.txt")]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from fastmask.evaluation import _engine
+from fastmask.evaluation import _engine, _progress
 from fastmask.evaluation._dataset_protocols import DATASET_PROTOCOLS, dispatch
 from fastmask.evaluation._diagnose import suggest_protocol
 from fastmask.evaluation._discover import Plan, plan_davis, plan_sav, plan_vos
@@ -162,9 +162,7 @@ def evaluate(
     done = 0
     callback: Callable[[int], None] | None = None
     if progress is True:
-        from tqdm import tqdm  # type: ignore[import-untyped]
-
-        bar = tqdm(total=total, unit="seq", desc=f"fastmask eval {protocol}", leave=False)
+        bar = _progress.bar(total, "seq", f"fastmask eval {protocol}")
         callback = bar.update
     elif callable(progress):
         user = progress

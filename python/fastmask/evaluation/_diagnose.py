@@ -48,7 +48,7 @@ def _images(folder: Path) -> list[str]:
 def _shown(names: Sequence[str]) -> str:
     """``a, b, c, ...`` (at most ``SHOW`` names) and how many in all."""
     head = ", ".join(names[:SHOW])
-    return f"{head}, ... ({len(names)} in all)" if len(names) > SHOW else head
+    return f"{head} and {len(names) - SHOW} more" if len(names) > SHOW else head
 
 
 def _use(flag: str, value: object, keyword: str | None = None) -> str:
@@ -62,7 +62,7 @@ def _is_davis_root(path: Path) -> bool:
 
 
 def _nearest_existing(path: Path) -> Path | None:
-    for p in [path, *path.parents]:
+    for p in path.parents:
         if p.is_dir():
             return p
     return None
@@ -70,14 +70,14 @@ def _nearest_existing(path: Path) -> Path | None:
 
 def _missing_path(path: Path, flag: str, keyword: str | None = None) -> str:
     """``path`` does not exist: name its deepest existing ancestor and close matches there."""
-    anc = _nearest_existing(path.absolute())
+    anc = _nearest_existing(path)  # a relative path ends at Path("."): answers stay relative
     if anc is None:
         return ""
-    rel = path.absolute().relative_to(anc)
+    rel = path.relative_to(anc)
     first = rel.parts[0] if rel.parts else ""
     entries = _ls(anc)
     close = difflib.get_close_matches(first, entries, n=3, cutoff=0.6)
-    msg = f"{path} does not exist ({anc} does; nothing named {first!r} in it)"
+    msg = f"{path} does not exist ({anc.absolute() if anc == Path() else anc} has no {first!r})"
     if close:
         guess = anc / close[0] / Path(*rel.parts[1:]) if len(rel.parts) > 1 else anc / close[0]
         msg += f"; did you mean {_use(flag, guess, keyword)}?"
@@ -89,7 +89,9 @@ def _missing_path(path: Path, flag: str, keyword: str | None = None) -> str:
 # --- ground truth --------------------------------------------------------------------------
 
 
-def davis_root_hint(gt: Path, subset: str = "val", resolution: str = "480p") -> str:
+def davis_root_hint(
+    gt: Path, subset: str = "val", resolution: str = "480p", task: str = "semi-supervised"
+) -> str:
     """What is wrong with ``gt`` as a DAVIS root (``ImageSets``, ``Annotations/<resolution>``),
     and the ``--gt`` / ``--set`` / ``--resolution`` that would work; ``""`` if nothing is found."""
     if not gt.exists():
@@ -100,7 +102,7 @@ def davis_root_hint(gt: Path, subset: str = "val", resolution: str = "480p") -> 
     for up in (gt.parent, gt.parent.parent):
         if _is_davis_root(up) and any(p in DAVIS_PARTS for p in gt.relative_to(up).parts):
             return (
-                f"{gt} is inside a DAVIS root ({gt.relative_to(up)} of {up}); "
+                f"{gt} is the {gt.relative_to(up)} folder of the DAVIS root {up}; "
                 f"pass the root itself: {_use('gt', up)}"
             )
     if not _is_davis_root(gt):
@@ -127,6 +129,12 @@ def davis_root_hint(gt: Path, subset: str = "val", resolution: str = "480p") -> 
         close = difflib.get_close_matches(subset, names, n=1)
         todo = f"; did you mean --set {close[0]}?" if close else ""
         return f"{sets} has no {subset}.txt; sets found: {_shown(lists)}{todo}"
+    if task == "unsupervised" and not (gt / "Annotations_unsupervised").is_dir():
+        return (
+            f"{gt} has no Annotations_unsupervised/, the ground truth of the unsupervised task "
+            "(DAVIS-2017 Unsupervised is a separate download); for the semi-supervised task "
+            "pass --task semi-supervised (task='semi-supervised' in Python)"
+        )
     for ann in ("Annotations", "Annotations_unsupervised"):
         if (gt / ann).is_dir() and not (gt / ann / resolution).is_dir():
             res = _dirs(gt / ann)

@@ -152,7 +152,7 @@ def plan_davis(
     ann = gt / ("Annotations_unsupervised" if unsupervised else "Annotations") / resolution
     if not ann.is_dir():
         raise _not_found(
-            f"{task} annotations folder", ann, dx.davis_root_hint(gt, subset, resolution)
+            f"{task} annotations folder", ann, dx.davis_root_hint(gt, subset, resolution, task)
         )
     plan = Plan(
         protocol="davis2016" if binary else "davis2017",

@@ -211,9 +211,18 @@ def demo_evaluation(root: Path, threads: int | None) -> int:
         (root / "results" / name).mkdir(parents=True, exist_ok=True)
         write_pngs([root / "results" / name / p.name for p in frames], res, threads=threads)
     ev = evaluate(root, root / "results", "davis2017", threads=threads)
+    generated = sum(len(list((ann / n).glob("*.png"))) for n in names)
     print()
     print("  evaluation (davis2017 rules) of perturbed results:")
     print("  " + summary(ev, ev.timings["total"], threads).replace("\n", "\n  "))
+    print(
+        f"\n  {ev.n_frames} of the {generated} frames are scored: semi-supervised DAVIS drops "
+        "each sequence's first frame\n  (the annotation a method is given) and its last one, "
+        "as davis2017-evaluation does.\n"
+        "  Mean: over each object's frames, then over objects; Recall: fraction of frames scoring above 0.5; Decay: "
+        "the mean over the\n  first quarter of the frames minus the mean over the last "
+        "quarter (how much a method drifts; lower is better)."
+    )
     return 0
 
 
