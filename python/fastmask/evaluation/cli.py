@@ -219,9 +219,9 @@ def demo_evaluation(root: Path, threads: int | None) -> int:
         f"\n  {ev.n_frames} of the {generated} frames are scored: semi-supervised DAVIS drops "
         "each sequence's first frame\n  (the annotation a method is given) and its last one, "
         "as davis2017-evaluation does.\n"
-        "  Mean: over each object's frames, then over objects; Recall: fraction of frames scoring above 0.5; Decay: "
-        "the mean over the\n  first quarter of the frames minus the mean over the last "
-        "quarter (how much a method drifts; lower is better)."
+        "  Mean: over each object's frames, then over objects; Recall: fraction of frames "
+        "above 0.5;\n  Decay: the mean over the first quarter of the frames minus the mean "
+        "over the last quarter\n  (how much a method drifts; lower is better)."
     )
     return 0
 
