@@ -198,3 +198,38 @@ def test_check_submission_ignores_what_fastmask_eval_wrote(ds, capsys):
     (ds / "res" / "notes.txt").write_text("")  # anything else is still reported
     problems = check_submission(ds / "res", "davis2017", ds / "DAVIS")
     assert [(p.kind, Path(p.path).name) for p in problems] == [("extra-file", "notes.txt")]
+
+
+def test_rgb_results_in_custom_colours_with_colormap(ds, capsys):
+    import json
+
+    import fastmask
+    from PIL import Image
+
+    colours = np.array([[0, 0, 0], [250, 10, 10], [10, 250, 10], [10, 10, 250]], np.uint8)
+    want = evaluate(ds / "DAVIS", ds / "res")
+    rgb = ds / "rgb"
+    for p in sorted((ds / "res").rglob("*.png")):
+        out = rgb / p.relative_to(ds / "res")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(colours[fastmask.read_png(p)], "RGB").save(out)
+    with pytest.raises(fastmask.PngError, match="colormap="):
+        evaluate(ds / "DAVIS", rgb)
+    argv = ["eval", "--gt", str(ds / "DAVIS"), "--results", str(rgb), "--no-progress"]
+    assert fastmask_main([*argv, "--output", str(ds / "o0")]) == 1
+    assert "(--colormap FILE on the command line)" in capsys.readouterr().err
+    got = evaluate(ds / "DAVIS", rgb, colormap=colours)
+    assert got.global_scores == want.global_scores
+    # The three --colormap file formats.
+    fastmask.write_png(ds / "palette.png", np.zeros((2, 2), np.uint8), colours)
+    (ds / "colours.json").write_text(json.dumps(colours.tolist()))
+    (ds / "colours.txt").write_text("".join(f"{r} {g} {b}\n" for r, g, b in colours))
+    for i, f in enumerate(("palette.png", "colours.json", "colours.txt")):
+        out = ds / f"o{i + 1}"
+        assert fastmask_main([*argv, "--output", str(out), "--colormap", str(ds / f)]) == 0
+        assert (out / "global_results-val.csv").read_text() == want.files()[
+            "global_results-val.csv"
+        ]
+    (ds / "bad.txt").write_text("0 0 0\n1 2\n")
+    assert fastmask_main([*argv, "--colormap", str(ds / "bad.txt")]) == 1
+    assert "bad.txt:2: expected 'R G B'" in capsys.readouterr().err

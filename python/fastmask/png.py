@@ -350,6 +350,16 @@ def read_pngs(
 ) -> NDArray[Any]:
     """Read many PNG masks of one size into a ``(T, H, W)`` array, in parallel.
 
+    Args:
+        paths: the ``T`` files, in frame order (``str`` or ``os.PathLike``).
+        threads: decoding threads (default: one per 4 frames, up to the number of cores).
+        colormap: ``(N, 3)`` palette used to map RGB(A) masks to labels (default
+            :data:`DAVIS_PALETTE`); a colour listed twice maps to its first index.
+        max_pixels: pixel limit per frame (default :func:`get_max_pixels`).
+        out: an array to decode into (below).
+
+    Each frame decodes as :func:`read_png` describes (palette indices, gray values, RGB
+    colours mapped through ``colormap``).
     Files are read and decoded on ``threads`` threads straight into the result, without holding
     the GIL. The default uses one thread per 4 frames, up to the number of cores (on 854x480
     frames, 2 threads are 1.3x as fast as 1 for 8 frames and 1.8x for 64). Every frame must

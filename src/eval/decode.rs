@@ -7,17 +7,23 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::metrics::boundary::{scan_boundaries, Point};
-use crate::png::{decode_into, output_spec, parse, Limits, Mode, Out, SampleType, DAVIS_PALETTE};
+use crate::png::{decode_into, output_spec, parse, Limits, Mode, Out, Rgb, SampleType};
 
 /// Decode the PNG at `path` into `out` as one label per pixel (palette index, gray value,
-/// or an RGB colour mapped through the DAVIS palette); `file` is a reused byte buffer.
+/// or an RGB colour mapped through `colours`, label i = colour i: the DAVIS palette unless
+/// the user gave a colormap); `file` is a reused byte buffer.
 /// Returns (height, width). Errors name the file.
-pub fn read_labels(path: &Path, file: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<(usize, usize)> {
+pub fn read_labels(
+    path: &Path,
+    colours: &[Rgb],
+    file: &mut Vec<u8>,
+    out: &mut Vec<u8>,
+) -> Result<(usize, usize)> {
     file.clear();
     File::open(path)
         .and_then(|mut f| f.read_to_end(file))
         .map_err(|e| Error::io(path, e))?;
-    let mode = Mode::Labels(&DAVIS_PALETTE);
+    let mode = Mode::Labels(colours);
     let decoded = parse(file, &Limits::default()).and_then(|png| {
         let spec = output_spec(&png.header, &mode)?;
         if spec.sample != SampleType::U8 {

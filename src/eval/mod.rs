@@ -32,11 +32,12 @@ use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::parallel;
+use crate::png::{Rgb, DAVIS_PALETTE};
 
 pub use frame::{FrameScores, Scratch};
 
 /// How the pairs of one protocol are chosen (shared by all jobs of a call).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Rule {
     pub dynamic: bool,
     pub cross: bool,
@@ -45,6 +46,15 @@ pub struct Rule {
     /// Every frame of a job must have the size of its first frame (DAVIS stacks them).
     pub same_size: bool,
     pub bound_th: f64,
+    /// Colours of RGB(A) masks, label i = entry i (None: the DAVIS palette).
+    pub colormap: Option<Vec<Rgb>>,
+}
+
+impl Rule {
+    /// The colour -> label table RGB(A) masks are read with.
+    pub fn colours(&self) -> &[Rgb] {
+        self.colormap.as_deref().unwrap_or(&DAVIS_PALETTE)
+    }
 }
 
 /// One scored unit: a sequence (or an SA-V object) and its frames.
@@ -275,6 +285,7 @@ mod tests {
                 binarize: false,
                 same_size: true,
                 bound_th: 0.008,
+                colormap: None,
             };
             for threads in [1, 3] {
                 let (s, _) = evaluate(std::slice::from_ref(&job), &rule, Some(threads)).unwrap();
@@ -345,6 +356,7 @@ mod tests {
             binarize: false,
             same_size: true,
             bound_th: 0.008,
+            colormap: None,
         };
         let job = |pred: &Path, max: u8| Job {
             gt: vec![g.clone()],
@@ -370,7 +382,7 @@ mod tests {
         );
         let bad = Rule {
             bound_th: f64::NAN,
-            ..rule
+            ..rule.clone()
         };
         assert!(evaluate(&[job(&p, 255)], &bad, None).is_err());
     }

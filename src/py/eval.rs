@@ -7,10 +7,26 @@ use std::path::PathBuf;
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::error::Error;
 use crate::eval::{self, Job, JobScores, Rule};
+use crate::png::{palette, Rgb, DAVIS_PALETTE};
+
+/// `colormap` bytes (3 per entry, 1..256 entries) as colours; None: the DAVIS palette.
+fn colours_of(colormap: Option<&Bound<'_, PyBytes>>) -> PyResult<Option<Vec<Rgb>>> {
+    colormap
+        .map(|b| {
+            palette::entries(b.as_bytes()).ok_or_else(|| {
+                Error::param(format!(
+                    "colormap of {} bytes: expected 1 to 256 RGB entries",
+                    b.as_bytes().len()
+                ))
+                .into()
+            })
+        })
+        .transpose()
+}
 
 type JobArrays<'py> = (
     Bound<'py, PyArray2<u8>>,
@@ -56,7 +72,7 @@ fn arrays<'py>(py: Python<'py>, s: JobScores) -> PyResult<JobArrays<'py>> {
 /// Score jobs (see `eval::evaluate`): per job (pairs, J, F, gt_present, pred_present, shapes),
 /// and the per-stage thread-seconds {"decode", "J", "F"}.
 #[pyfunction]
-#[pyo3(signature = (gt, pred, objects, max_pred_label, *, dynamic, cross, void, binarize, same_size, bound_th, threads))]
+#[pyo3(signature = (gt, pred, objects, max_pred_label, *, dynamic, cross, void, binarize, same_size, bound_th, threads, colormap=None))]
 #[allow(clippy::too_many_arguments)]
 fn _eval_sequences<'py>(
     py: Python<'py>,
@@ -71,6 +87,7 @@ fn _eval_sequences<'py>(
     same_size: bool,
     bound_th: f64,
     threads: Option<usize>,
+    colormap: Option<&Bound<'py, PyBytes>>,
 ) -> PyResult<(Vec<JobArrays<'py>>, Bound<'py, PyDict>)> {
     if pred.len() != gt.len() || objects.len() != gt.len() || max_pred_label.len() != gt.len() {
         return Err(Error::param(format!(
@@ -101,6 +118,7 @@ fn _eval_sequences<'py>(
         binarize,
         same_size,
         bound_th,
+        colormap: colours_of(colormap)?,
     };
     let (scores, timings) = py.detach(|| eval::evaluate(&jobs, &rule, threads))?;
     let out = scores
@@ -116,10 +134,16 @@ fn _eval_sequences<'py>(
 
 /// The label map of one PNG file as the engine reads it: (H, W) uint8.
 #[pyfunction]
-fn _read_labels<'py>(py: Python<'py>, path: PathBuf) -> PyResult<Bound<'py, PyArray2<u8>>> {
+#[pyo3(signature = (path, colormap=None))]
+fn _read_labels<'py>(
+    py: Python<'py>,
+    path: PathBuf,
+    colormap: Option<&Bound<'py, PyBytes>>,
+) -> PyResult<Bound<'py, PyArray2<u8>>> {
+    let colours = colours_of(colormap)?.unwrap_or_else(|| DAVIS_PALETTE.to_vec());
     let (h, w, labels) = py.detach(|| -> crate::Result<_> {
         let (mut file, mut labels) = (Vec::new(), Vec::new());
-        let (h, w) = eval::read_labels(&path, &mut file, &mut labels)?;
+        let (h, w) = eval::read_labels(&path, &colours, &mut file, &mut labels)?;
         Ok((h, w, labels))
     })?;
     Ok(Array2::from_shape_vec((h, w), labels)

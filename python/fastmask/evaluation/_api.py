@@ -19,6 +19,7 @@ from fastmask.evaluation._evaluation import (
     davis_unsupervised,
     vos_objects,
 )
+from fastmask.png import _palette_bytes
 
 PROTOCOLS = ("davis2017", "davis2016", "vos-benchmark", "sav", *DATASET_PROTOCOLS)
 TASKS = ("semi-supervised", "unsupervised")
@@ -39,6 +40,7 @@ def evaluate(
     decay: Literal["davis", "exact"] | None = None,
     threads: int | None = None,
     progress: bool | Callable[[int, int], None] = False,
+    colormap: Any = None,
     **protocol_options: Any,
 ) -> Evaluation | DatasetEvaluation:
     """Evaluate a folder of result masks against ground truth with a reference tool's rules.
@@ -73,7 +75,9 @@ def evaluate(
     ``decay``: ``"davis"`` (the default of the DAVIS-family protocols) keeps the official uint8
     decay bins, which are wrong for sequences of 256 frames or more (LVOS, MOSE); ``"exact"``
     uses the intended bins (the default of mose, lvos and sparse).
-    ``threads``: worker threads (None: all cores). ``progress``: True for a progress bar on
+    ``colormap``: ``(N, 3)`` colours of masks saved as RGB(A) pictures, label i = colour i
+    (default: the DAVIS palette, as ``fastmask.read_png``); davis2017, davis2016, vos-benchmark
+    and sav. ``threads``: worker threads (None: all cores). ``progress``: True for a progress bar on
     stderr, or a callable ``(done, total)``.
 
     Returns an ``Evaluation`` (per-object per-frame J and F, tables, global numbers, ``write``).
@@ -94,6 +98,8 @@ def evaluate(
             f"protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}"
             + suggest_protocol(protocol, PROTOCOLS)
         )
+    if colormap is not None and protocol in DATASET_PROTOCOLS:
+        raise ValueError(f"colormap= is not available for protocol {protocol!r}")
     if protocol in DATASET_PROTOCOLS:
         return dispatch(
             gt,
@@ -157,6 +163,8 @@ def evaluate(
         )
         options = {"skip_first_and_last": skip_first_and_last}
 
+    for plan in plans:
+        plan.colormap = _palette_bytes(colormap, "colormap")
     total = sum(len(p.jobs) for p in plans)
     bar = None
     done = 0

@@ -43,6 +43,7 @@ class Plan:
     binarize: bool = False
     same_size: bool = False
     n_objects: dict[str, int] = field(default_factory=dict)  # DAVIS: N per sequence
+    colormap: bytes | None = None  # colours of RGB masks, label i = colour i (None: DAVIS)
 
 
 def _not_found(what: str, path: Path, hint: str = "") -> FileNotFoundError:

@@ -70,6 +70,7 @@ def run(
             same_size=plan.same_size,
             bound_th=bound_th,
             threads=threads,
+            colormap=plan.colormap,
         )
         for s in scores:
             out.append(JobScores(*s))

@@ -113,6 +113,50 @@ def summary(ev: Evaluation | DatasetEvaluation, seconds: float, threads: int | N
     return "\n".join(lines)
 
 
+def load_colormap(path: Path) -> np.ndarray:
+    """The ``--colormap FILE`` colours as ``(N, 3)`` integers, label i = row i, from
+
+    - a PNG file with a palette (PLTE): its entries (e.g. one ground-truth frame of the dataset
+      whose colours the RGB masks use);
+    - a ``.json`` file: a list of ``[R, G, B]`` (label 0 first);
+    - any other text file: one colour per line, ``R G B`` or ``R,G,B`` (``#`` starts a comment).
+
+    Example:
+        >>> Path("colours.txt").write_text("0 0 0\n255 0 0  # label 1\n0,255,0\n")
+        36
+        >>> load_colormap(Path("colours.txt")).tolist()
+        [[0, 0, 0], [255, 0, 0], [0, 255, 0]]
+    """
+    import json
+
+    from fastmask.png import read_png
+
+    data = path.read_bytes()
+    if data.startswith(b"\x89PNG"):
+        pal = read_png(path, palette=True)[1]
+        if pal is None:
+            raise ValueError(f"{path}: --colormap PNG has no palette (PLTE) to take colours from")
+        return pal
+    text = data.decode("utf-8", "replace")
+    try:
+        rows = json.loads(text) if path.suffix.lower() == ".json" else None
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{path}: not a JSON list of [R, G, B] ({e})") from None
+    if rows is None:
+        rows = []
+        for n, line in enumerate(text.splitlines(), 1):
+            fields = line.split("#")[0].replace(",", " ").split()
+            if not fields:
+                continue
+            if len(fields) != 3 or not all(f.isdigit() for f in fields):
+                raise ValueError(f"{path}:{n}: expected 'R G B' (three integers 0..255): {line!r}")
+            rows.append([int(f) for f in fields])
+    arr = np.asarray(rows)
+    if arr.ndim != 2 or arr.shape[1:] != (3,) or arr.dtype.kind not in "iu" or not len(arr):
+        raise ValueError(f"{path}: expected a list of [R, G, B] colours, got shape {arr.shape}")
+    return arr
+
+
 def _task(args: argparse.Namespace) -> str:
     if args.task is not None:
         return str(args.task)
@@ -141,10 +185,12 @@ def run(args: argparse.Namespace) -> int:
                 allow_missing=args.allow_missing,
                 threads=args.threads,
                 progress=not args.no_progress,
+                colormap=load_colormap(args.colormap) if args.colormap else None,
                 **options_from_args(args.protocol, args),
             )
     except (EvaluationError, PngError, OSError, ValueError) as e:
-        print(f"fastmask eval: error: {e}", file=sys.stderr)
+        cli = " (--colormap FILE on the command line)" if "colormap=" in str(e) else ""
+        print(f"fastmask eval: error: {e}{cli}", file=sys.stderr)
         return 1
     finally:
         for w in caught:
