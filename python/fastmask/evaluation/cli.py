@@ -122,8 +122,7 @@ def load_colormap(path: Path) -> np.ndarray:
     - any other text file: one colour per line, ``R G B`` or ``R,G,B`` (``#`` starts a comment).
 
     Example:
-        >>> Path("colours.txt").write_text("0 0 0\n255 0 0  # label 1\n0,255,0\n")
-        36
+        >>> _ = Path("colours.txt").write_text("0 0 0\\n255 0 0  # label 1\\n0,255,0\\n")
         >>> load_colormap(Path("colours.txt")).tolist()
         [[0, 0, 0], [255, 0, 0], [0, 255, 0]]
     """
