@@ -60,7 +60,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--set", dest="subset", default="val", help="DAVIS image set (default: val)")
     p.add_argument(
-        "--task", choices=TASKS, default=None, help="DAVIS-2017 task (default: semi-supervised)"
+        "--task",
+        choices=TASKS,
+        default=None,
+        help="DAVIS-2017 task (default: semi-supervised; unsupervised when --davis_path / "
+        "--results_path are used, as in evaluation_method.py)",
     )
     p.add_argument(
         "--colormap",
