@@ -233,3 +233,14 @@ def test_rgb_results_in_custom_colours_with_colormap(ds, capsys):
     (ds / "bad.txt").write_text("0 0 0\n1 2\n")
     assert fastmask_main([*argv, "--colormap", str(ds / "bad.txt")]) == 1
     assert "bad.txt:2: expected 'R G B'" in capsys.readouterr().err
+
+
+def test_vos_gt_given_as_one_video_folder(ds, capsys):
+    video = ds / "DAVIS" / "Annotations" / "480p" / "alpha"
+    with pytest.raises(EvaluationError) as e:
+        evaluate(video, ds / "res", "vos-benchmark")
+    argv = ["eval", "--protocol", "vos-benchmark", "--gt", str(video), "--results", str(ds / "res")]
+    assert fastmask_main([*argv, "--no-progress", "--output", str(ds / "out")]) == 1
+    for text in (str(e.value), capsys.readouterr().err):
+        assert "holds frames (00000.png" in text and "not video folders" in text
+        assert f"--gt {video.parent}" in text

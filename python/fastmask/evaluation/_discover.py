@@ -204,6 +204,8 @@ def _video_dirs(root: Path, sequences: list[str] | None) -> list[str]:
     if not root.is_dir():
         raise _not_found("ground-truth folder", root, dx.folder_root_hint(root))
     videos = sorted(n for n in os.listdir(root) if (root / n).is_dir())
+    if not videos:
+        raise EvaluationError(f"{root}: no video folders" + dx.hint("", dx.folder_root_hint(root)))
     if sequences is not None:
         unknown = [s for s in sequences if s not in videos]
         if unknown:
