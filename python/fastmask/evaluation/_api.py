@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from numpy.typing import ArrayLike
+
 from fastmask.evaluation import _engine, _progress
 from fastmask.evaluation._dataset_protocols import DATASET_PROTOCOLS, dispatch
 from fastmask.evaluation._diagnose import suggest_protocol
@@ -40,7 +42,7 @@ def evaluate(
     decay: Literal["davis", "exact"] | None = None,
     threads: int | None = None,
     progress: bool | Callable[[int, int], None] = False,
-    colormap: Any = None,
+    colormap: ArrayLike | None = None,
     **protocol_options: Any,
 ) -> Evaluation | DatasetEvaluation:
     """Evaluate a folder of result masks against ground truth with a reference tool's rules.
@@ -100,6 +102,7 @@ def evaluate(
         )
     if colormap is not None and protocol in DATASET_PROTOCOLS:
         raise ValueError(f"colormap= is not available for protocol {protocol!r}")
+    cmap = _palette_bytes(colormap, "colormap")  # checked before any folder is listed
     if protocol in DATASET_PROTOCOLS:
         return dispatch(
             gt,
@@ -164,7 +167,7 @@ def evaluate(
         options = {"skip_first_and_last": skip_first_and_last}
 
     for plan in plans:
-        plan.colormap = _palette_bytes(colormap, "colormap")
+        plan.colormap = cmap
     total = sum(len(p.jobs) for p in plans)
     bar = None
     done = 0

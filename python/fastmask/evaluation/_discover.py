@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,9 +88,11 @@ def _results_for(
     return out, len(missing)
 
 
-def read_sequence_list(path: Path, hint: str = "") -> list[str]:
+def read_sequence_list(path: Path, hint: Callable[[], str] = str) -> list[str]:
+    """Names of an ImageSets list; ``hint()`` (a diagnosis, run only on failure) is appended
+    to the error when the file is missing."""
     if not path.is_file():
-        raise _not_found("sequence list", path, hint)
+        raise _not_found("sequence list", path, hint())
     names = [line.strip() for line in path.read_text().splitlines()]
     return [n for n in names if n]
 
@@ -100,7 +103,7 @@ def _davis_2016_list(root: Path, subset: str) -> list[str]:
     names_file = root / "ImageSets" / "2016" / f"{subset}.txt"
     pairs_file = root / "ImageSets" / "480p" / f"{subset}.txt"
     if names_file.is_file() or not pairs_file.is_file():
-        return read_sequence_list(names_file, dx.davis_root_hint(root, subset))
+        return read_sequence_list(names_file, lambda: dx.davis_root_hint(root, subset))
     seqs: list[str] = []
     for line in pairs_file.read_text().splitlines():
         parts = line.split()
@@ -143,7 +146,8 @@ def plan_davis(
     else:
         year = "2019" if unsupervised and subset in ("test-dev", "test-challenge") else "2017"
         names = read_sequence_list(
-            gt / "ImageSets" / year / f"{subset}.txt", dx.davis_root_hint(gt, subset, resolution)
+            gt / "ImageSets" / year / f"{subset}.txt",
+            lambda: dx.davis_root_hint(gt, subset, resolution),
         )
     if sequences is not None:
         unknown = [s for s in sequences if s not in names]
