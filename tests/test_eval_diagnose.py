@@ -150,6 +150,10 @@ def test_mistyped_flag_and_protocol_suggest_the_right_one(ds, capsys):
     with pytest.raises(SystemExit):
         fastmask_main(["evl"])
     assert "did you mean 'eval'?" in capsys.readouterr().err
+    # An unknown flag next to every required one: argparse's "unrecognized arguments".
+    with pytest.raises(SystemExit):
+        fastmask_main(["eval", "--gt", "g", "--results", "r", "--outptu", "o"])
+    assert "--outptu is not an option; did you mean --output?" in capsys.readouterr().err
 
 
 # --- switching from davis2017-evaluation, never losing the scores ------------------------------
