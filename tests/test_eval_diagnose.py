@@ -248,3 +248,91 @@ def test_vos_gt_given_as_one_video_folder(ds, capsys):
     for text in (str(e.value), capsys.readouterr().err):
         assert "holds frames (00000.png" in text and "not video folders" in text
         assert f"--gt {video.parent}" in text
+
+
+def _rgb_results(ds: Path, colours: np.ndarray) -> Path:
+    import fastmask
+    from PIL import Image
+
+    rgb = ds / "rgb"
+    for p in sorted((ds / "res").rglob("*.png")):
+        out = rgb / p.relative_to(ds / "res")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(colours[fastmask.read_png(p)], "RGB").save(out)
+    return rgb
+
+
+def test_colormap_travels_in_every_job(ds):
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    from fastmask.evaluation import plan, run
+
+    colours = np.array([[0, 0, 0], [250, 10, 10], [10, 250, 10], [10, 10, 250]], np.uint8)
+    rgb = _rgb_results(ds, colours)
+    p = plan(ds / "DAVIS", rgb, colormap=colours)
+    # Each job carries the colours (no global state): a worker process reads RGB masks alike.
+    for job in p.jobs:
+        assert pickle.loads(pickle.dumps(job)).settings.colormap == colours.tobytes()
+    want = evaluate(ds / "DAVIS", ds / "res")
+    with ProcessPoolExecutor(2) as pool:
+        got = run(p, pool)
+    assert got.files() == want.files()
+    ann = ds / "DAVIS" / "Annotations" / "480p"
+    got = evaluate(ann, rgb, "vos-benchmark", colormap=colours.tolist())
+    assert got.files() == evaluate(ann, ds / "res", "vos-benchmark").files()
+    # Checked before any folder is listed (the gt here does not exist).
+    with pytest.raises(ValueError, match="colormap= is not available for protocol 'youtube-vos'"):
+        evaluate(ds / "nowhere", rgb, "youtube-vos", colormap=colours)
+    with pytest.raises(ValueError, match=r"colormap must have shape \(N, 3\)"):
+        evaluate(ds / "nowhere", rgb, colormap=[[0, 0]])
+
+
+@pytest.fixture(scope="module")
+def nine_cases(tmp_path_factory):
+    from evalref import nine
+
+    return nine.cases(tmp_path_factory.mktemp("nine"))
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "davis2017",
+        "davis2016",
+        "vos-benchmark",
+        "sav",
+        "youtube-vos",
+        "mose",
+        "mosev2",
+        "lvos",
+        "sparse",
+    ],
+)
+def test_every_protocol_warns_about_unscored_result_folders(nine_cases, tmp_path, case):
+    from fastmask.evaluation import plan
+
+    gt, res, options = nine_cases[case]
+    copy = tmp_path / "res"
+    shutil.copytree(res, copy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        plan(gt, copy, case, **options)  # no extra folder: no warning
+    (copy / "zz-not-a-video").mkdir()
+    with pytest.warns(UserWarning, match=r"1 result folder\(s\) match no .*zz-not-a-video"):
+        p = plan(gt, copy, case, **options)
+    # A subset (sequences=) is not a reason to warn about the others.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        plan(gt, copy, case, sequences=[p.jobs[0].sequence], **options)
+
+
+def test_summary_names_the_executor_instead_of_all_threads(ds):
+    from fastmask.evaluation.cli import summary
+
+    ev = evaluate(ds / "DAVIS", ds / "res")
+    assert "(all threads)" in summary(ev, 1.0, None)
+    assert "(3 threads)" in summary(ev, 1.0, 3)
+    s = summary(ev, 1.0, None, "Dask at tcp://h:8786")
+    assert "(on Dask at tcp://h:8786, 1 thread(s) per task)" in s and "all threads" not in s
+    assert "(on Ray, 2 thread(s) per task)" in summary(ev, 1.0, 2, "Ray")

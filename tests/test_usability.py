@@ -110,4 +110,4 @@ def test_progress_in_a_log_file_is_plain_lines(tmp_path: Path, capsys) -> None:
     capsys.readouterr()
     fastmask.evaluate(tmp_path / "DAVIS", tmp_path / "res", progress=True)
     err = capsys.readouterr().err
-    assert "\r" not in err and "fastmask eval davis2017: 1/1 seq (100%)" in err
+    assert "\r" not in err and "fastmask eval davis2017: 1/1 video (100%)" in err

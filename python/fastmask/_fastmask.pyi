@@ -198,6 +198,7 @@ def _eval_sequences(
     bound_th: float,
     threads: int | None,
     colormap: bytes | None = None,
+    max_pixels: int = ...,
 ) -> tuple[
     list[
         tuple[
@@ -212,5 +213,5 @@ def _eval_sequences(
     dict[str, float],
 ]: ...
 def _read_labels(
-    path: str | os.PathLike[str], colormap: bytes | None = None
+    path: str | os.PathLike[str], colormap: bytes | None = None, max_pixels: int = ...
 ) -> NDArray[np.uint8]: ...

@@ -12,19 +12,26 @@ use crate::png::{decode_into, output_spec, parse, Limits, Mode, Out, Rgb, Sample
 /// Decode the PNG at `path` into `out` as one label per pixel (palette index, gray value,
 /// or an RGB colour mapped through `colours`, label i = colour i: the DAVIS palette unless
 /// the user gave a colormap); `file` is a reused byte buffer.
+/// `max_pixels`: the largest width * height accepted (checked on the header, before any
+/// allocation; the caller's `fastmask.set_max_pixels` / `max_pixels=` travels in each job).
 /// Returns (height, width). Errors name the file.
 pub fn read_labels(
     path: &Path,
     colours: &[Rgb],
     file: &mut Vec<u8>,
     out: &mut Vec<u8>,
+    max_pixels: u64,
 ) -> Result<(usize, usize)> {
     file.clear();
     File::open(path)
         .and_then(|mut f| f.read_to_end(file))
         .map_err(|e| Error::io(path, e))?;
     let mode = Mode::Labels(colours);
-    let decoded = parse(file, &Limits::default()).and_then(|png| {
+    let limits = Limits {
+        max_pixels,
+        ..Limits::default()
+    };
+    let decoded = parse(file, &limits).and_then(|png| {
         let spec = output_spec(&png.header, &mode)?;
         if spec.sample != SampleType::U8 {
             return Err(Error::eval(format!(

@@ -28,6 +28,7 @@ mod frame;
 pub use decode::read_labels;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
@@ -46,6 +47,8 @@ pub struct Rule {
     /// Every frame of a job must have the size of its first frame (DAVIS stacks them).
     pub same_size: bool,
     pub bound_th: f64,
+    /// Largest width * height a decoded frame may have (`fastmask.set_max_pixels`).
+    pub max_pixels: u64,
     /// Colours of RGB(A) masks, label i = entry i (None: the DAVIS palette).
     pub colormap: Option<Vec<Rgb>>,
 }
@@ -108,10 +111,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Errors (unreadable or malformed PNG, a result whose size differs from its ground truth,
 /// a result label above `max_pred_label`, sizes changing within a `same_size` job) name
 /// the file(s); the first failing frame in job / frame order is reported.
+/// `cancel`: when it turns true, no new frame is started and an error is returned (the
+/// Python binding sets it on Ctrl-C, so a long sequence stops within one frame per worker).
 pub fn evaluate(
     jobs: &[Job],
     rule: &Rule,
     threads: Option<usize>,
+    cancel: Option<&AtomicBool>,
 ) -> Result<(Vec<JobScores>, Timings)> {
     if !(rule.bound_th.is_finite() && rule.bound_th > 0.0) {
         return Err(Error::param(format!(
@@ -135,6 +141,9 @@ pub fn evaluate(
     let pool: Mutex<Vec<Scratch>> = Mutex::new(Vec::new());
     let total = Mutex::new(Timings::default());
     let frames = parallel::map(items, threads, |_, (ji, t)| {
+        if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+            return Err(Error::eval("evaluation cancelled"));
+        }
         let mut scratch = lock(&pool).pop().unwrap_or_default();
         let mut tm = Timings::default();
         let r = frame::score(&jobs[ji], t, rule, &mut scratch, &mut tm);
@@ -285,10 +294,12 @@ mod tests {
                 binarize: false,
                 same_size: true,
                 bound_th: 0.008,
+                max_pixels: u64::MAX,
                 colormap: None,
             };
             for threads in [1, 3] {
-                let (s, _) = evaluate(std::slice::from_ref(&job), &rule, Some(threads)).unwrap();
+                let (s, _) =
+                    evaluate(std::slice::from_ref(&job), &rule, Some(threads), None).unwrap();
                 let s = &s[0];
                 let np = s.pairs.len();
                 for (t, (g, p)) in frames.iter().enumerate() {
@@ -356,6 +367,7 @@ mod tests {
             binarize: false,
             same_size: true,
             bound_th: 0.008,
+            max_pixels: u64::MAX,
             colormap: None,
         };
         let job = |pred: &Path, max: u8| Job {
@@ -364,18 +376,18 @@ mod tests {
             objects: vec![1],
             max_pred_label: max,
         };
-        let e = evaluate(&[job(&small, 255)], &rule, None).unwrap_err();
+        let e = evaluate(&[job(&small, 255)], &rule, None, None).unwrap_err();
         assert!(
             e.to_string().contains("small.png") && e.to_string().contains("g.png"),
             "{e}"
         );
-        let e = evaluate(&[job(&p, 2)], &rule, None).unwrap_err();
+        let e = evaluate(&[job(&p, 2)], &rule, None, None).unwrap_err();
         assert!(
             e.to_string().starts_with(&p.display().to_string())
                 && e.to_string().contains("label 3"),
             "{e}"
         );
-        let e = evaluate(&[job(&dir.0.join("none.png"), 255)], &rule, None).unwrap_err();
+        let e = evaluate(&[job(&dir.0.join("none.png"), 255)], &rule, None, None).unwrap_err();
         assert!(
             matches!(e, Error::Io { .. }) && e.to_string().contains("none.png"),
             "{e}"
@@ -384,6 +396,18 @@ mod tests {
             bound_th: f64::NAN,
             ..rule.clone()
         };
-        assert!(evaluate(&[job(&p, 255)], &bad, None).is_err());
+        assert!(evaluate(&[job(&p, 255)], &bad, None, None).is_err());
+        // The pixel limit: 20 x 30 = 600 pixels pass a limit of 600, not one of 599.
+        let at = |max_pixels| Rule {
+            max_pixels,
+            ..rule.clone()
+        };
+        assert!(evaluate(&[job(&p, 255)], &at(600), None, None).is_ok());
+        let e = evaluate(&[job(&p, 255)], &at(599), None, None).unwrap_err();
+        assert!(e.to_string().contains("g.png"), "{e}");
+        // A raised cancel flag starts no frame.
+        let cancel = AtomicBool::new(true);
+        let e = evaluate(&[job(&p, 255)], &rule, Some(2), Some(&cancel)).unwrap_err();
+        assert!(e.to_string().contains("cancelled"), "{e}");
     }
 }

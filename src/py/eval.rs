@@ -3,6 +3,9 @@
 //! lists, releases the GIL around `eval::evaluate`, and returns numpy arrays per job.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Mutex};
+use std::time::Duration;
 
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2};
@@ -10,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::error::Error;
-use crate::eval::{self, Job, JobScores, Rule};
+use crate::eval::{self, Job, JobScores, Rule, Timings};
 use crate::png::{palette, Rgb, DAVIS_PALETTE};
 
 /// `colormap` bytes (3 per entry, 1..256 entries) as colours; None: the DAVIS palette.
@@ -26,6 +29,55 @@ fn colours_of(colormap: Option<&Bound<'_, PyBytes>>) -> PyResult<Option<Vec<Rgb>
             })
         })
         .transpose()
+}
+
+/// How often the waiting caller takes the GIL back to run Python's signal handlers: Ctrl-C
+/// stops an evaluation within this plus one frame per worker (a 4K frame is ~50 ms).
+const SIGNAL_POLL: Duration = Duration::from_millis(50);
+
+/// `eval::evaluate` on a scoped thread while the calling thread, without the GIL, waits for
+/// it and every `SIGNAL_POLL` runs `py.check_signals()`: a KeyboardInterrupt raises the
+/// cancel flag (no new frame starts), joins the workers and propagates.
+fn evaluate_interruptible(
+    py: Python<'_>,
+    jobs: &[Job],
+    rule: &Rule,
+    threads: Option<usize>,
+) -> PyResult<(Vec<JobScores>, Timings)> {
+    let cancel = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let (tx, rx) = mpsc::channel();
+        // `detach` needs a Sync closure; the Receiver is only Send.
+        let rx = Mutex::new(rx);
+        let recv = |timeout: Option<Duration>| {
+            let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
+            match timeout {
+                Some(t) => rx.recv_timeout(t),
+                None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            }
+        };
+        let cancel = &cancel;
+        s.spawn(move || {
+            // The receiver may be gone after a cancel: nothing to report then.
+            let _ = tx.send(eval::evaluate(jobs, rule, threads, Some(cancel)));
+        });
+        loop {
+            match py.detach(|| recv(Some(SIGNAL_POLL))) {
+                Ok(r) => return r.map_err(PyErr::from),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Error::eval("evaluation worker stopped without a result").into())
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    if let Err(e) = py.check_signals() {
+                        cancel.store(true, Ordering::Relaxed);
+                        // The scope joins the worker (within one frame) without the GIL.
+                        py.detach(|| while recv(None).is_ok() {});
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    })
 }
 
 type JobArrays<'py> = (
@@ -72,7 +124,7 @@ fn arrays<'py>(py: Python<'py>, s: JobScores) -> PyResult<JobArrays<'py>> {
 /// Score jobs (see `eval::evaluate`): per job (pairs, J, F, gt_present, pred_present, shapes),
 /// and the per-stage thread-seconds {"decode", "J", "F"}.
 #[pyfunction]
-#[pyo3(signature = (gt, pred, objects, max_pred_label, *, dynamic, cross, void, binarize, same_size, bound_th, threads, colormap=None))]
+#[pyo3(signature = (gt, pred, objects, max_pred_label, *, dynamic, cross, void, binarize, same_size, bound_th, threads, colormap=None, max_pixels=u64::MAX))]
 #[allow(clippy::too_many_arguments)]
 fn _eval_sequences<'py>(
     py: Python<'py>,
@@ -88,6 +140,7 @@ fn _eval_sequences<'py>(
     bound_th: f64,
     threads: Option<usize>,
     colormap: Option<&Bound<'py, PyBytes>>,
+    max_pixels: u64,
 ) -> PyResult<(Vec<JobArrays<'py>>, Bound<'py, PyDict>)> {
     if pred.len() != gt.len() || objects.len() != gt.len() || max_pred_label.len() != gt.len() {
         return Err(Error::param(format!(
@@ -119,8 +172,9 @@ fn _eval_sequences<'py>(
         same_size,
         bound_th,
         colormap: colours_of(colormap)?,
+        max_pixels,
     };
-    let (scores, timings) = py.detach(|| eval::evaluate(&jobs, &rule, threads))?;
+    let (scores, timings) = evaluate_interruptible(py, &jobs, &rule, threads)?;
     let out = scores
         .into_iter()
         .map(|s| arrays(py, s))
@@ -134,16 +188,17 @@ fn _eval_sequences<'py>(
 
 /// The label map of one PNG file as the engine reads it: (H, W) uint8.
 #[pyfunction]
-#[pyo3(signature = (path, colormap=None))]
+#[pyo3(signature = (path, colormap=None, max_pixels=u64::MAX))]
 fn _read_labels<'py>(
     py: Python<'py>,
     path: PathBuf,
     colormap: Option<&Bound<'py, PyBytes>>,
+    max_pixels: u64,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
     let colours = colours_of(colormap)?.unwrap_or_else(|| DAVIS_PALETTE.to_vec());
     let (h, w, labels) = py.detach(|| -> crate::Result<_> {
         let (mut file, mut labels) = (Vec::new(), Vec::new());
-        let (h, w) = eval::read_labels(&path, &colours, &mut file, &mut labels)?;
+        let (h, w) = eval::read_labels(&path, &colours, &mut file, &mut labels, max_pixels)?;
         Ok((h, w, labels))
     })?;
     Ok(Array2::from_shape_vec((h, w), labels)

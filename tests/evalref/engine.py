@@ -31,6 +31,7 @@ def eval_sequences(
     same_size,
     bound_th,
     threads,
+    max_pixels=None,  # the model reads with Pillow's own limit
 ):
     results = []
     for gt_paths, pred_paths, objs, max_label in zip(gt, pred, objects, max_pred_label):
@@ -97,5 +98,5 @@ class FakeModule:
         return eval_sequences(*args, **kwargs)
 
     @staticmethod
-    def _read_labels(path):
+    def _read_labels(path, max_pixels=None):
         return read_label(path)

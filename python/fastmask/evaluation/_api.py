@@ -1,29 +1,18 @@
-"""``fastmask.evaluate``: dataset discovery, the compiled engine, the protocol rules, the result."""
+"""``fastmask.evaluate``: plan + run + merge for any protocol."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 from numpy.typing import ArrayLike
 
-from fastmask.evaluation import _engine, _progress
-from fastmask.evaluation._dataset_protocols import DATASET_PROTOCOLS, dispatch
-from fastmask.evaluation._diagnose import suggest_protocol
-from fastmask.evaluation._discover import Plan, plan_davis, plan_sav, plan_vos
-from fastmask.evaluation._dsresult import DatasetEvaluation
-from fastmask.evaluation._evaluation import (
-    Evaluation,
-    ObjectScore,
-    davis_objects,
-    davis_unsupervised,
-    vos_objects,
-)
-from fastmask.png import _palette_bytes
+from fastmask.evaluation._plan import plan, run
+from fastmask.evaluation._result import Evaluation
+from fastmask.evaluation.protocols import PROTOCOLS as _RULES
 
-PROTOCOLS = ("davis2017", "davis2016", "vos-benchmark", "sav", *DATASET_PROTOCOLS)
+PROTOCOLS = tuple(_RULES)
 TASKS = ("semi-supervised", "unsupervised")
 
 
@@ -42,9 +31,11 @@ def evaluate(
     decay: Literal["davis", "exact"] | None = None,
     threads: int | None = None,
     progress: bool | Callable[[int, int], None] = False,
+    max_pixels: int | None = None,
+    executor: Any = None,
     colormap: ArrayLike | None = None,
     **protocol_options: Any,
-) -> Evaluation | DatasetEvaluation:
+) -> Evaluation:
     """Evaluate a folder of result masks against ground truth with a reference tool's rules.
 
     Protocols (``protocol=``), each reproducing its tool's numbers and files exactly:
@@ -63,11 +54,10 @@ def evaluate(
       ``skip_first_and_last`` as its ``-d`` flag.
     - ``"sav"``: SA-V, ``gt/<video>/<obj>/<frame>.png`` binary masks, each object on its own frames.
     - ``"youtube-vos"``, ``"mose"``, ``"mosev2"``, ``"lvos"``, ``"sparse"``: the dataset protocols
-      (``fastmask.evaluation._youtube_vos``, ``_mose``, ``_lvos``, ``_sparse`` say what each
-      reproduces and which choices it makes). They take their own keyword options
-      (``split=``, ``meta=``, ``seen=``, ``unseen=``, ``objects=``, ``skip_first=``) and return a
-      ``DatasetEvaluation`` whose ``write`` gives their tool's files (MOSE-api ``metrics.json`` /
-      ``scores.txt``, LVOS CSVs).
+      (the modules of ``fastmask.evaluation.protocols`` say what each reproduces and which
+      choices it makes). They take their own keyword options
+      (``split=``, ``meta=``, ``seen=``, ``unseen=``, ``objects=``, ``skip_first=``); ``write``
+      gives their tool's files (MOSE-api ``metrics.json`` / ``scores.txt``, LVOS CSVs).
 
     ``results/<seq>/<frame>.png`` (same names as the ground truth) hold palette / gray label maps
     (8-bit; RGB masks are read through the DAVIS palette, as ``fastmask.read_png`` does).
@@ -77,10 +67,19 @@ def evaluate(
     ``decay``: ``"davis"`` (the default of the DAVIS-family protocols) keeps the official uint8
     decay bins, which are wrong for sequences of 256 frames or more (LVOS, MOSE); ``"exact"``
     uses the intended bins (the default of mose, lvos and sparse).
+    ``threads``: worker threads (None: ``FASTMASK_NUM_THREADS`` when set, else the CPUs this
+    process may run on; with an ``executor``, threads per task, default 1). ``progress``: True
+    for a progress bar on stderr, or a callable ``(done, total)`` called once per video.
+    ``max_pixels``: the decoders' pixel limit for this evaluation (default
+    ``fastmask.get_max_pixels()``); it travels with every job, to any worker. ``executor``: a
+    ``concurrent.futures.Executor``, a ``dask.distributed.Client`` or ``"ray"`` to score batches
+    of videos there (``fastmask.evaluation.run``). An empty sequence list is an error.
     ``colormap``: ``(N, 3)`` colours of masks saved as RGB(A) pictures, label i = colour i
     (default: the DAVIS palette, as ``fastmask.read_png``); davis2017, davis2016, vos-benchmark
-    and sav. ``threads``: worker threads (None: all cores). ``progress``: True for a progress bar on
-    stderr, or a callable ``(done, total)``.
+    and sav. Like ``max_pixels`` it travels with every job.
+
+    This is ``fastmask.evaluation.plan`` + ``run``; use those to split the work yourself
+    (``Plan.jobs``, ``run_job``, ``Plan.merge``).
 
     Returns an ``Evaluation`` (per-object per-frame J and F, tables, global numbers, ``write``).
 
@@ -95,122 +94,20 @@ def evaluate(
     >>> ev = fastmask.evaluate("DAVIS", "results/osvos", "davis2017")  # doctest: +SKIP
     >>> ev.global_scores["J&F-Mean"], ev.write("results/osvos")  # doctest: +SKIP
     """
-    if protocol not in PROTOCOLS:
-        raise ValueError(
-            f"protocol must be one of {', '.join(PROTOCOLS)}; got {protocol!r}"
-            + suggest_protocol(protocol, PROTOCOLS)
-        )
-    if colormap is not None and protocol in DATASET_PROTOCOLS:
-        raise ValueError(f"colormap= is not available for protocol {protocol!r}")
-    cmap = _palette_bytes(colormap, "colormap")  # checked before any folder is listed
-    if protocol in DATASET_PROTOCOLS:
-        return dispatch(
-            gt,
-            results,
-            protocol,
-            task=task,
-            subset=subset,
-            resolution=resolution,
-            sequences=sequences,
-            allow_missing=allow_missing,
-            bound_th=bound_th,
-            decay=decay,
-            threads=threads,
-            options=protocol_options,
-            progress=progress,
-        )
-    if protocol_options:
-        raise TypeError(
-            f"unexpected options for protocol {protocol!r}: {', '.join(protocol_options)}"
-        )
-    if not bound_th > 0:
-        raise ValueError(f"bound_th must be > 0, got {bound_th}")
-    gt_path, res_path = Path(gt), Path(results)
-    seqs = list(sequences) if sequences is not None else None
-    t0 = _engine.now()
-    plans: list[Plan]
-    if protocol in ("davis2017", "davis2016"):
-        plans = [
-            plan_davis(
-                gt_path,
-                res_path,
-                subset=subset,
-                task=task,
-                resolution=resolution,
-                binary=protocol == "davis2016",
-                sequences=seqs,
-                allow_missing=allow_missing,
-            )
-        ]
-        options: dict[str, object] = {"task": task, "subset": subset, "resolution": resolution}
-    elif protocol == "vos-benchmark":
-        plans = [
-            plan_vos(
-                gt_path,
-                res_path,
-                skip_first_and_last=skip_first_and_last,
-                sequences=seqs,
-                allow_missing=allow_missing,
-            )
-        ]
-        options = {"skip_first_and_last": skip_first_and_last}
-    else:
-        plans = list(
-            plan_sav(
-                gt_path,
-                res_path,
-                skip_first_and_last=skip_first_and_last,
-                sequences=seqs,
-                allow_missing=allow_missing,
-            )
-        )
-        options = {"skip_first_and_last": skip_first_and_last}
-
-    for plan in plans:
-        plan.colormap = cmap
-    total = sum(len(p.jobs) for p in plans)
-    bar = None
-    done = 0
-    callback: Callable[[int], None] | None = None
-    if progress is True:
-        bar = _progress.bar(total, "seq", f"fastmask eval {protocol}")
-        callback = bar.update
-    elif callable(progress):
-        user = progress
-
-        def callback(n: int) -> None:
-            nonlocal done
-            done += n
-            user(done, total)
-
-    objects: list[ObjectScore] = []
-    timings = dict.fromkeys(_engine.STAGES, 0.0)
-    try:
-        for plan in plans:
-            scores, stage = _engine.run(plan, threads, bound_th, callback)
-            for k, v in stage.items():
-                timings[k] += v
-            for job, s in zip(plan.jobs, scores):
-                if plan.protocol in ("davis2017", "davis2016"):
-                    rule = davis_unsupervised if plan.cross else davis_objects
-                else:
-                    rule = vos_objects
-                objects.extend(rule(plan, job, s))
-    finally:
-        if bar is not None:
-            bar.close()
-    if protocol == "sav":
-        # Videos in name order, as the SA-V evaluator reports them (stable: objects keep order).
-        objects.sort(key=lambda o: o.sequence)
-    jobs = [j for p in plans for j in p.jobs]
-    timings["total"] = _engine.now() - t0
-    return Evaluation(
+    p = plan(
+        gt,
+        results,
         protocol,
-        options,
-        objects,
-        n_sequences=len({j.sequence for j in jobs}),
-        n_frames=sum(len(j.gt) for j in jobs),
-        missing=sum(j.missing for j in jobs),
-        timings=timings,
-        decay=decay or "davis",
+        task=task,
+        subset=subset,
+        resolution=resolution,
+        skip_first_and_last=skip_first_and_last,
+        sequences=sequences,
+        allow_missing=allow_missing,
+        bound_th=bound_th,
+        decay=decay,
+        max_pixels=max_pixels,
+        colormap=colormap,
+        **protocol_options,
     )
+    return run(p, executor, threads=threads, progress=progress)

@@ -1,24 +1,48 @@
-"""Drive the compiled engine (``_fastmask._eval_sequences``) over the jobs of a plan.
+"""Drive the compiled engine (``_fastmask._eval_sequences``) over a list of frame jobs.
 
 The engine decodes each scored frame pair and computes J and F for the pairs of labels the rule
 asks for, with the GIL released, frames of all jobs in a batch spread over ``threads``. It returns
 per job: ``pairs`` (P, 2) uint8 (gt label, result label; result label 0 is "an empty result mask"),
 ``J`` and ``F`` (T, P) float64 with NaN where a pair was not computed on a frame (a dynamic label
 absent from both masks there), ``gt_present`` / ``pred_present`` (T, 256) bool (raw values seen,
-before binarising), and ``shapes`` (T, 2). Python turns these into the protocol's per-object
-series. Jobs go in batches so that the progress bar moves while the GIL is released.
+before binarising), and ``shapes`` (T, 2). The protocols turn these into per-object series.
+While it runs, the calling thread wakes every 50 ms to run Python's signal handlers: Ctrl-C
+stops it within that and one frame per worker.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from fastmask import _fastmask
-from fastmask.evaluation._discover import Job, Plan
+
+#: Label value DAVIS uses for "void" (ignored) pixels.
+VOID = 255
+
+
+@dataclass
+class FrameJob:
+    """The frames of one scored unit (a sequence, or an SA-V object) for the engine."""
+
+    gt: list[str]
+    pred: list[str | None]  # None: missing result, scored as an empty mask
+    objects: list[int] = field(default_factory=list)
+    max_pred_label: int = 255
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How the engine picks label pairs (see ``src/eval/mod.rs``)."""
+
+    dynamic: bool = False  # also score every label seen in the frame (vos-benchmark)
+    cross: bool = False  # gt objects x proposals (DAVIS unsupervised)
+    void: int | None = None
+    binarize: bool = False
+    same_size: bool = False
 
 
 @dataclass
@@ -30,56 +54,68 @@ class JobScores:
     pred_present: np.ndarray
     shapes: np.ndarray
 
-
-def read_labels(path: str) -> np.ndarray:
-    """The label map of one PNG (palette indices or gray values), as the engine reads it."""
-    return np.asarray(_fastmask._read_labels(path))
+    def column(self, pair: tuple[int, int]) -> int | None:
+        hit = np.flatnonzero((self.pairs[:, 0] == pair[0]) & (self.pairs[:, 1] == pair[1]))
+        return int(hit[0]) if hit.size else None
 
 
 STAGES = ("decode", "J", "F")
+#: ``max_pixels`` the engine reads as "no limit".
+NO_LIMIT = 2**64 - 1
+
+
+def read_labels(path: str, max_pixels: int = NO_LIMIT, colormap: bytes | None = None) -> np.ndarray:
+    """The label map of one PNG (palette indices, gray values, or RGB colours mapped through
+    ``colormap``, default the DAVIS palette), as the engine reads it."""
+    return np.asarray(_fastmask._read_labels(path, colormap, max_pixels))
 
 
 def run(
-    plan: Plan,
+    jobs: Sequence[FrameJob],
+    rule: Rule,
+    *,
     threads: int | None,
     bound_th: float,
+    max_pixels: int,
+    timings: dict[str, float],
+    colormap: bytes | None = None,
     on_progress: Callable[[int], None] | None = None,
-) -> tuple[list[JobScores], dict[str, float]]:
-    """Score every job of ``plan``; returns per-job scores and summed per-stage thread seconds."""
+) -> list[JobScores]:
+    """Score every job; adds the per-stage thread seconds to ``timings``. ``colormap``: the
+    colours RGB(A) masks are read with (3 bytes per label; None: the DAVIS palette)."""
     out: list[JobScores] = []
-    timings = dict.fromkeys(STAGES, 0.0)
-    jobs = plan.jobs
     # Batches of >= 128 frames keep every thread busy (one straggler frame per batch) while
-    # the bar still moves about 15 times over DAVIS-2017 val.
+    # a progress bar still moves about 15 times over DAVIS-2017 val.
     start = 0
     while start < len(jobs):
         stop, frames = start, 0
         while stop < len(jobs) and (frames < 128 or stop == start):
             frames += len(jobs[stop].gt)
             stop += 1
-        batch: list[Job] = jobs[start:stop]
+        batch = jobs[start:stop]
         scores, stage = _fastmask._eval_sequences(
             [j.gt for j in batch],
             [j.pred for j in batch],
             [j.objects for j in batch],
             [j.max_pred_label for j in batch],
-            dynamic=plan.dynamic,
-            cross=plan.cross,
-            void=plan.void,
-            binarize=plan.binarize,
-            same_size=plan.same_size,
+            dynamic=rule.dynamic,
+            cross=rule.cross,
+            void=rule.void,
+            binarize=rule.binarize,
+            same_size=rule.same_size,
             bound_th=bound_th,
             threads=threads,
-            colormap=plan.colormap,
+            max_pixels=max_pixels,
+            colormap=colormap,
         )
         for s in scores:
             out.append(JobScores(*s))
         for k in STAGES:
-            timings[k] += stage.get(k, 0.0)
+            timings[k] = timings.get(k, 0.0) + stage.get(k, 0.0)
         if on_progress is not None:
             on_progress(stop - start)
         start = stop
-    return out, timings
+    return out
 
 
 def now() -> float:

@@ -1,15 +1,12 @@
-"""Progress reporting: a tqdm bar on stderr when stderr is a terminal, plain periodic lines when
-it is not (a log file gets one line every few seconds and a last one, never ``\\r`` redraws), a
-user callback ``(done, total)``, or nothing."""
+"""Progress bars of the evaluation runner (``_plan._Tracker``): a tqdm bar on stderr when
+stderr is a terminal, plain periodic lines when it is not (a log file gets one line every few
+seconds and a last one, never ``\\r`` redraws)."""
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
-
-Progress = bool | Callable[[int, int], None]
 
 #: Seconds between two plain progress lines.
 EVERY = 5.0
@@ -63,19 +60,3 @@ def bar(total: int, unit: str, desc: str) -> Any:
 
         return tqdm(total=total, unit=unit, desc=desc, leave=False)
     return Lines(total, unit, desc)
-
-
-def track(names: Sequence[str], progress: Progress, desc: str) -> Iterator[str]:
-    """Yield ``names``, reporting each one done as ``progress`` asks."""
-    total = len(names)
-    if progress is True:
-        with bar(total, "video", desc) as b:
-            for name in names:
-                yield name
-                b.update(1)
-    elif callable(progress):
-        for done, name in enumerate(names, 1):
-            yield name
-            progress(done, total)
-    else:
-        yield from names

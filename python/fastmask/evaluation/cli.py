@@ -13,10 +13,10 @@ import numpy as np
 
 from fastmask._cliutil import Parser
 from fastmask._fastmask import EvaluationError, PngError
+from fastmask.evaluation import _cli_scale
 from fastmask.evaluation._api import PROTOCOLS, TASKS, evaluate
 from fastmask.evaluation._dataset_protocols import add_arguments, options_from_args
-from fastmask.evaluation._dsresult import DatasetEvaluation
-from fastmask.evaluation._evaluation import Evaluation
+from fastmask.evaluation._result import Evaluation, atomic_write
 
 
 class _ToolFlag(argparse.Action):
@@ -81,7 +81,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         action="store_true",
         help="vos-benchmark / sav: score the first and the last frame too",
     )
-    p.add_argument("--threads", type=int, default=None, help="worker threads (default: all cores)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="worker threads (default: FASTMASK_NUM_THREADS, else the CPUs this process may "
+        "use; with --dask / --ray: threads per task, default 1)",
+    )
     p.add_argument(
         "--output",
         type=Path,
@@ -95,11 +101,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     add_arguments(p)
+    _cli_scale.add_arguments(p)
     p.set_defaults(func=run)
     return p
 
 
-def summary(ev: Evaluation | DatasetEvaluation, seconds: float, threads: int | None) -> str:
+def summary(
+    ev: Evaluation, seconds: float, threads: int | None, executor: str | None = None
+) -> str:
+    """The report ``fastmask eval`` prints. ``executor``: where the videos were scored
+    (``"Dask at ADDRESS"``, ``"Ray"``), None for this process; there each task uses
+    ``threads`` threads (default 1), not all of them."""
     opts = ev.options
     what = ev.protocol
     if ev.protocol == "davis2017":
@@ -108,7 +120,12 @@ def summary(ev: Evaluation | DatasetEvaluation, seconds: float, threads: int | N
         what += f", set {opts['subset']}"
     head = (
         f"{what}: {ev.n_sequences} sequences, {len(ev.objects)} objects, {ev.n_frames} frames "
-        f"in {seconds:.2f} s ({threads or 'all'} threads)"
+        f"in {seconds:.2f} s "
+        + (
+            f"({threads or 'all'} threads)"
+            if executor is None
+            else f"(on {executor}, {threads or 1} thread(s) per task)"
+        )
     )
     lines = [head, "", ev.report()]
     if ev.missing:
@@ -174,8 +191,12 @@ def _task(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with (
+            warnings.catch_warnings(record=True) as caught,
+            _cli_scale.executor(args) as executor,
+        ):
             warnings.simplefilter("always")
             ev = evaluate(
                 args.gt,
@@ -189,9 +210,12 @@ def run(args: argparse.Namespace) -> int:
                 threads=args.threads,
                 progress=not args.no_progress,
                 colormap=load_colormap(args.colormap) if args.colormap else None,
+                sequences=_cli_scale.sequences(args),
+                max_pixels=args.max_pixels,
+                executor=executor,
                 **options_from_args(args.protocol, args),
             )
-    except (EvaluationError, PngError, OSError, ValueError) as e:
+    except (EvaluationError, PngError, OSError, ValueError, ImportError) as e:
         cli = " (--colormap FILE on the command line)" if "colormap=" in str(e) else ""
         print(f"fastmask eval: error: {e}{cli}", file=sys.stderr)
         return 1
@@ -199,11 +223,14 @@ def run(args: argparse.Namespace) -> int:
         for w in caught:
             print(f"fastmask eval: warning: {w.message}", file=sys.stderr)
     # The report first: a failed write below must not lose the scores.
-    print(summary(ev, ev.timings["total"], args.threads))
+    print(summary(ev, ev.timings["total"], args.threads, _cli_scale.where(args)))
     print()
     out = args.output if args.output is not None else args.results
+    files = {Path(out) / name: text for name, text in ev.files().items()}
+    files.update(_cli_scale.extra_files(ev, args))
     try:
-        written = ev.write(out)
+        # All outputs (the protocol's files, --per-frame, --json) or none.
+        atomic_write(files)
     except OSError as e:
         print(
             f"fastmask eval: error: could not write the result files into {out}: "
@@ -212,7 +239,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    for path in written:
+    for path in files:
         print(f"wrote {path}")
     return 0
 

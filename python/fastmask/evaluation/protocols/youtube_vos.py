@@ -25,70 +25,54 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
-from fastmask.datasets import YouTubeVOS
+from fastmask.datasets import YouTubeVOS as YouTubeVOSDataset
 from fastmask.datasets._base import frame_sort_key
-from fastmask.evaluation._dsresult import (
-    DatasetEvaluation,
-    ObjectResult,
-    Timer,
-    csv_text,
-    fmt3,
-    nanmean,
-    score_frames,
-    select,
-)
-from fastmask.evaluation._progress import Progress, track
+from fastmask.evaluation._engine import JobScores
+from fastmask.evaluation._jobs import Job, Settings
+from fastmask.evaluation._result import Evaluation, ObjectScore, csv_text, fmt3, nanmean
+from fastmask.evaluation.protocols._base import Scored, Work, diagonal, select, warn_extra
+from fastmask.evaluation.protocols._dataset import DatasetProtocol
 
 GLOBAL_COLUMNS = ("Overall", "J_seen", "F_seen", "J_unseen", "F_unseen")
 
 
-def _seen_set(seen: str | os.PathLike[str] | Iterable[str] | None) -> set[str] | None:
+def _seen_set(seen: str | os.PathLike[str] | Iterable[str] | None) -> list[str] | None:
     if seen is None:
         return None
     if isinstance(seen, (str, os.PathLike)):
         with open(seen, encoding="utf-8") as fh:
             meta = json.load(fh)
-        return {
-            str(o["category"])
-            for v in meta.get("videos", {}).values()
-            for o in v.get("objects", {}).values()
-            if isinstance(o, dict) and "category" in o
-        }
-    return {str(s) for s in seen}
+        return sorted(
+            {
+                str(o["category"])
+                for v in meta.get("videos", {}).values()
+                for o in v.get("objects", {}).values()
+                if isinstance(o, dict) and "category" in o
+            }
+        )
+    return sorted({str(s) for s in seen})
 
 
-def evaluate_youtube_vos(
-    gt: str | os.PathLike[str],
-    results: str | os.PathLike[str],
-    *,
-    split: str = "train",
-    seen: str | os.PathLike[str] | Iterable[str] | None = None,
-    sequences: Iterable[str] | None = None,
-    allow_missing: bool = False,
-    threads: int | None = None,
-    progress: Progress = False,
-) -> DatasetEvaluation:
-    """Score ``results/<video>/<frame>.png`` against a YouTube-VOS split (see the module doc).
+class YouTubeVOS(DatasetProtocol):
+    name = "youtube-vos"
+    keywords: ClassVar[dict[str, Any]] = {"split": "train", "seen": None}
 
-    Example:
-        >>> seen = "ytvos/train/meta.json"
-        >>> ev = evaluate_youtube_vos("ytvos", "res", split="train", seen=seen)  # doctest: +SKIP
-        >>> ev.global_scores["Overall"]  # doctest: +SKIP
-    """
-    timer = Timer()
-    ds = YouTubeVOS(gt, split)
-    seen_cats = _seen_set(seen)
-    names = select(ds.names, sequences)
-    res = Path(results)
-    objects: list[ObjectResult] = []
-    missing = 0
-    for name in track(names, progress, "fastmask eval youtube-vos"):
-        video = ds[name]
-        annotated = video.annotated
+    def configure(self, common: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
+        o = super().configure(common, options)
+        return {"split": o["split"], "seen": _seen_set(o["seen"])}
+
+    def discover(self, settings: Settings, sequences: list[str] | None) -> list[tuple[str, Any]]:
+        ds = YouTubeVOSDataset(settings.gt, settings.options["split"])
+        names = select(ds.names, sequences, ds.meta_path)
+        warn_extra(settings, names, sequences)
+        return [(n, ds[n]) for n in names]
+
+    def prepare(self, job: Job) -> Work:
+        video = self.video(job)
         firsts = {oid: o.first_frame for oid, o in video.objects.items()}
         unknown = {oid for oid, first in firsts.items() if first is None}
         # Objects listed without frames: their first appearance in the masks, found in one
@@ -102,14 +86,27 @@ def evaluate_youtube_vos(
         # frames after the earliest first appearance, scored once for every object
         starts = [f for f in firsts.values() if f is not None]
         if not starts:
-            continue
+            return Work()
         t0 = min(frame_sort_key(s) for s in starts)
-        frames = [f for f in annotated if frame_sort_key(f) > t0]
+        frames = [f for f in video.annotated if frame_sort_key(f) > t0]
         if not frames:
-            continue
+            return Work()
         ids = sorted(firsts)
-        jall, fall, n_missing = score_frames(video, res, frames, ids, allow_missing, threads)
-        missing += n_missing
+        work, missing = self.engine_job(job, video, frames, ids)
+        work.state = (frames, ids, firsts, missing)
+        return work
+
+    def finish(self, job: Job, work: Work, scores: list[JobScores], threads: int) -> Scored:
+        if work.state is None:
+            return Scored([], 0, counted=False)
+        frames, ids, firsts, missing = work.state
+        if not scores:
+            return Scored([], 0, missing, counted=False)
+        jall, fall = diagonal(scores[0], ids)
+        video = self.video(job)
+        seen = job.settings.options["seen"]
+        seen_cats = None if seen is None else set(seen)
+        objects = []
         for col, oid in enumerate(ids):
             first = firsts[oid]
             if first is None:
@@ -121,23 +118,37 @@ def evaluate_youtube_vos(
             is_seen = seen_cats is None or o.category is None or o.category in seen_cats
             j, f = jall[keep, col], fall[keep, col]
             objects.append(
-                ObjectResult(
-                    name,
+                ObjectScore(
+                    video.name,
                     oid,
-                    f"{name}_{oid}",
+                    f"{video.name}_{oid}",
                     [fr for fr, k in zip(frames, keep) if k],
                     j,
                     f,
-                    {"J-Mean": float(np.mean(j)), "F-Mean": float(np.mean(f))},
-                    {"category": o.category, "seen": is_seen},
+                    stats={"J-Mean": float(np.mean(j)), "F-Mean": float(np.mean(f))},
+                    info={"category": o.category, "seen": is_seen},
                 )
             )
-    g = _global(objects)
+        n = len({fr for o in objects for fr in o.frames})
+        return Scored(objects, n, missing, counted=bool(objects))
 
-    def files() -> dict[str, str]:
+    def global_scores(self, ev: Evaluation) -> dict[str, float]:
+        seen = [o for o in ev.objects if o.info["seen"]]
+        unseen = [o for o in ev.objects if not o.info["seen"]]
+        g = {
+            "J_seen": nanmean([o.stats["J-Mean"] for o in seen]),
+            "F_seen": nanmean([o.stats["F-Mean"] for o in seen]),
+            "J_unseen": nanmean([o.stats["J-Mean"] for o in unseen]),
+            "F_unseen": nanmean([o.stats["F-Mean"] for o in unseen]),
+        }
+        parts = [v for v in g.values() if not np.isnan(v)]
+        return {"Overall": nanmean(parts), **g}
+
+    def files(self, ev: Evaluation) -> dict[str, str]:
+        g = ev.global_scores
         rows = [list(GLOBAL_COLUMNS), [fmt3(g[k]) for k in GLOBAL_COLUMNS]]
         per = [["Video", "Object", "Category", "Seen", "Frames", "J-Mean", "F-Mean"]]
-        for o in objects:
+        for o in ev.objects:
             per.append(
                 [
                     o.sequence,
@@ -150,26 +161,3 @@ def evaluate_youtube_vos(
                 ]
             )
         return {"global_results.csv": csv_text(rows), "per-object_results.csv": csv_text(per)}
-
-    return DatasetEvaluation(
-        "youtube-vos",
-        objects,
-        g,
-        files,
-        options={"split": split, "seen": None if seen_cats is None else sorted(seen_cats)},
-        missing=missing,
-        seconds=timer(),
-    )
-
-
-def _global(objects: list[ObjectResult]) -> dict[str, float]:
-    seen = [o for o in objects if o.info["seen"]]
-    unseen = [o for o in objects if not o.info["seen"]]
-    g = {
-        "J_seen": nanmean([o.stats["J-Mean"] for o in seen]),
-        "F_seen": nanmean([o.stats["F-Mean"] for o in seen]),
-        "J_unseen": nanmean([o.stats["J-Mean"] for o in unseen]),
-        "F_unseen": nanmean([o.stats["F-Mean"] for o in unseen]),
-    }
-    parts = [v for v in g.values() if not np.isnan(v)]
-    return {"Overall": nanmean(parts), **g}
