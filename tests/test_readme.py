@@ -35,6 +35,24 @@ def _davis_like(root: Path) -> None:
     gen.write_results(root / "results" / "osvos", {"bear": gen.perturb(rng, bear, [1, 2])})
 
 
+def _sav_like(root: Path) -> None:
+    """Two SA-V videos in ``root/SA-V/sav_val/Annotations_6fps`` and results in
+    ``root/results/sam2``."""
+    rng = np.random.default_rng(1)
+    videos = {
+        f"sav_{i:06d}": {
+            "000": (gen.make_sequence(rng, 24, 32, 5, ["always"]) == 1).astype(np.uint8)
+        }
+        for i in range(2)
+    }
+    gen.write_sav(root / "SA-V" / "sav_val" / "Annotations_6fps", videos)
+    res = {
+        v: {o: gen.perturb(rng, m, [1], drop=False) for o, m in objs.items()}
+        for v, objs in videos.items()
+    }
+    gen.write_sav(root / "results" / "sam2", res)
+
+
 def _youtube_vos(root: Path, submission: bool) -> None:
     dsgen.youtube_vos(root / "youtube-vos", "train", videos=2, frames=20)
     dsgen.youtube_vos(root / "youtube-vos", "valid", videos=2, frames=20)
@@ -65,6 +83,8 @@ def _commands(block: str) -> list[list[str]]:
 def test_readme_block_runs(lang: str, code: str, tmp_path, monkeypatch, capsys) -> None:
     _davis_like(tmp_path)
     _youtube_vos(tmp_path, submission="check-submission" in code)
+    if "SA-V" in code:
+        _sav_like(tmp_path)
     monkeypatch.chdir(tmp_path)
     if lang == "python":
         exec(compile(code, f"{README}:{lang} block", "exec"), {"__name__": "__readme__"})
@@ -73,6 +93,10 @@ def test_readme_block_runs(lang: str, code: str, tmp_path, monkeypatch, capsys) 
     for argv in _commands(code):
         assert argv[0] in ("fastmask", *INSTALL), f"README shell step not covered: {argv}"
         if argv[0] == "fastmask":
+            # --dask / --ray need the 'distributed' extra, which a plain test venv lacks.
+            for flag, module in (("--dask", "distributed"), ("--ray", "ray")):
+                if flag in argv:
+                    pytest.importorskip(module)
             assert main(argv[1:]) == 0, capsys.readouterr().err
             ran += 1
     if not ran:
