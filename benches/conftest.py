@@ -11,11 +11,15 @@ benchmarks never assert on time.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+# As tests/conftest.py: FASTMASK_CORPUS overrides ../shared/corpus.
+CORPUS = Path(
+    os.environ.get("FASTMASK_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus"
+)
 
 
 def corpus_pngs(*parts: str) -> list[Path]:

@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use fastmask::eval::read_labels;
 use fastmask::metrics::{bound_pix, boundary_f, Scratch};
+use fastmask::png::DAVIS_PALETTE;
 
 const CORPUS: &str = "../shared/corpus";
 
@@ -22,8 +23,8 @@ fn corpus_pair() -> Option<(Vec<u8>, Vec<u8>, usize, usize)> {
     let pred = root.join("davis2017-osvos/blackswan/00020.png");
     let mut file = Vec::new();
     let (mut g, mut p) = (Vec::new(), Vec::new());
-    let (h, w) = read_labels(&gt, &mut file, &mut g, u64::MAX).ok()?;
-    let shape = read_labels(&pred, &mut file, &mut p, u64::MAX).ok()?;
+    let (h, w) = read_labels(&gt, &DAVIS_PALETTE, &mut file, &mut g, u64::MAX).ok()?;
+    let shape = read_labels(&pred, &DAVIS_PALETTE, &mut file, &mut p, u64::MAX).ok()?;
     if shape != (h, w) {
         return None;
     }

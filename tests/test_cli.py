@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,11 @@ def test_demo_round_trip_and_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert "2 sequences x 3 frames of 854x480" in out
     assert "round trip: 6 frames identical" in out
     assert "decode (frames/s)" in out and "encode (frames/s)" in out and "Pillow" in out
+    # What the numbers mean: frames scored vs generated, Decay, threads vs cores.
+    assert "2 of the 6 frames are scored" in out
+    assert "first frame" in out and "last one" in out and "Decay: the mean over" in out
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert f"(2 threads on {usable} usable core(s) of {os.cpu_count()}" in out
 
 
 def test_demo_keeps_a_davis_layout_with_out(

@@ -84,7 +84,7 @@ def test_ray_equals_in_process(ray_cluster, data, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:Port .* is already in use")
-def test_cli_dask_local(data, tmp_path, monkeypatch):
+def test_cli_dask_local(data, tmp_path, monkeypatch, capsys):
     pytest.importorskip("distributed")
     from fastmask.evaluation.cli import main
 
@@ -92,6 +92,9 @@ def test_cli_dask_local(data, tmp_path, monkeypatch):
     gt, res, _ = data["davis2017"]
     argv = ["eval", "--gt", str(gt), "--results", str(res), "--no-progress"]
     assert main([*argv, "--output", str(tmp_path / "d"), "--dask", "local"]) == 0
+    # The report says where the videos were scored, not "all threads" of this process.
+    out = capsys.readouterr().out
+    assert "(on a local Dask cluster, 1 thread(s) per task)" in out and "all threads" not in out
     assert main([*argv, "--output", str(tmp_path / "l")]) == 0
     for name in ("global_results-val.csv", "per-sequence_results-val.csv"):
         assert (tmp_path / "d" / name).read_bytes() == (tmp_path / "l" / name).read_bytes()

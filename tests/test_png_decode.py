@@ -5,6 +5,7 @@ Pillow cannot write (Adam7 interlace, low-bit grayscale, chosen filters, split I
 from __future__ import annotations
 
 import io
+import itertools
 import struct
 import warnings
 import zlib
@@ -115,7 +116,7 @@ def ref_png(
         out += chunk(b"PLTE", np.asarray(plte, np.uint8).tobytes())
     if trns is not None:
         out += chunk(b"tRNS", trns)
-    for a, b in zip(cuts[:-1], cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         out += chunk(b"IDAT", z[a:b])
     return out + chunk(b"IEND", b"")
 
@@ -693,7 +694,7 @@ def test_chunk_contents_with_valid_crcs_never_crash(data: st.DataObject) -> None
         out += chunk(b"tRNS", data.draw(st.binary(max_size=300)))
     parts = data.draw(st.integers(1, 3))
     cuts = np.linspace(0, len(idat), parts + 1).astype(int)
-    for a, b in zip(cuts[:-1], cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         out += chunk(b"IDAT", idat[a:b])
     out += chunk(b"IEND", b"")
     for raw in (True, False):

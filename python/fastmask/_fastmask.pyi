@@ -197,6 +197,7 @@ def _eval_sequences(
     same_size: bool,
     bound_th: float,
     threads: int | None,
+    colormap: bytes | None = None,
     max_pixels: int = ...,
 ) -> tuple[
     list[
@@ -211,4 +212,6 @@ def _eval_sequences(
     ],
     dict[str, float],
 ]: ...
-def _read_labels(path: str | os.PathLike[str], max_pixels: int = ...) -> NDArray[np.uint8]: ...
+def _read_labels(
+    path: str | os.PathLike[str], colormap: bytes | None = None, max_pixels: int = ...
+) -> NDArray[np.uint8]: ...

@@ -13,13 +13,14 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 import fastmask
+from fastmask._cliutil import Parser
 from fastmask.evaluation.cli import add_parser as add_eval_parser
 from fastmask.evaluation.cli import demo_evaluation
 
@@ -178,6 +179,28 @@ def _pillow_timings(stack: np.ndarray, folder: Path) -> tuple[float, float, int]
     return t_dec, t_enc, size
 
 
+def _cores() -> tuple[int, int, float | None]:
+    """(cores this process may use, cores of the machine, 1-minute load average or None)."""
+    total = os.cpu_count() or 1
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else total
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return usable, total, load
+
+
+def _threads_note(threads: int | None, t1: float, tn: float) -> str:
+    """What the "N threads" column measured, and why it can be slower than one thread."""
+    usable, total, load = _cores()
+    n = usable if threads is None else threads
+    busy = f", load average {load:.1f}" if load is not None else ""
+    head = f"  ({n} threads on {usable} usable core(s) of {total}{busy}:\n   "
+    if tn < t1:
+        return head + f"{t1 / tn:.1f}x one thread's decode speed)"
+    return head + (
+        "no faster than one thread here: the cores are busy with other work, or the batch is\n"
+        "   too small to share; threads pay off on free cores and long sequences)"
+    )
+
+
 def _rate(frames: int, seconds: float) -> str:
     return f"{frames / seconds:,.0f}"
 
@@ -264,6 +287,7 @@ def _demo(root: Path, args: argparse.Namespace) -> int:
         for label, one, many in rows:
             print(f"  {label:<20}{one:>19}{many:>22}")
         print("  (install Pillow to compare: pip install pillow)")
+        print(_threads_note(threads, t_dec1, t_decn))
         return 0
     t_dec_pil, t_enc_pil, pil_size = pil
     pil_cols = [_rate(total, t_dec_pil), _rate(total, t_enc_pil), f"{pil_size / total / 1024:.1f}"]
@@ -272,6 +296,7 @@ def _demo(root: Path, args: argparse.Namespace) -> int:
     for (label, one, many), p, s in zip(rows, pil_cols, speedups):
         print(f"  {label:<20}{one:>19}{many:>22}{p:>12}{s:>11}")
     print("  (speed-up: fastmask on 1 thread over Pillow, same files, same run)")
+    print(_threads_note(threads, t_dec1, t_decn))
     return 0
 
 
@@ -358,9 +383,7 @@ def _add_check_submission(sub: Any) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog=PROG, description="Fast, exact segmentation-mask I/O and VOS metrics."
-    )
+    parser = Parser(prog=PROG, description="Fast, exact segmentation-mask I/O and VOS metrics.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {fastmask.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_info(sub)

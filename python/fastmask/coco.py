@@ -41,7 +41,7 @@ for 0/1 (and bool) masks the bytes are identical.
 from __future__ import annotations
 
 import operator
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +50,7 @@ from fastmask import _fastmask
 __all__ = ["area", "decode", "encode", "frPyObjects", "iou", "merge", "toBbox"]
 
 RLE = dict[str, Any]
-RLEs = Union[RLE, list[RLE]]
+RLEs = RLE | list[RLE]
 
 
 def _as_stack(bimask: Any) -> np.ndarray:

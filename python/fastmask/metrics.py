@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterable
-from typing import Literal, Union
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -40,7 +40,7 @@ __all__ = [
     "statistics",
 ]
 
-FloatOrArray = Union[float, NDArray[np.float64]]
+FloatOrArray = float | NDArray[np.float64]
 
 
 def _stack(x: ArrayLike, name: str) -> tuple[np.ndarray, bool]:

@@ -20,11 +20,15 @@ What each protocol requires (``gt_meta`` is what the ``--gt-meta`` option names)
 - ``davis2017``: ``gt_meta`` is the DAVIS root; every frame of ``JPEGImages/<res>/<seq>`` for
   the sequences of ``ImageSets/2017/<set>.txt``, ids 0..N (N objects in the first frame).
 
-``results`` may be the folder of video folders or hold it as ``Annotations/``.
+``results`` may be the folder of video folders or hold it as ``Annotations/``. The files
+fastmask's own evaluators write there (``fastmask eval`` writes into the results folder by
+default, as the reference tools do) are not submission files and never reported as extra: see
+:data:`EVALUATOR_OUTPUTS`.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import struct
@@ -39,10 +43,34 @@ from fastmask._fastmask import PngError
 from fastmask.datasets._base import VOID, frame_sort_key, listing, read_list, stems
 from fastmask.png import png_info, read_png, read_pngs
 
-__all__ = ["PROTOCOLS", "Problem", "Requirements", "check_submission", "requirements"]
+__all__ = [
+    "EVALUATOR_OUTPUTS",
+    "PROTOCOLS",
+    "Problem",
+    "Requirements",
+    "check_submission",
+    "requirements",
+]
 
 PathLike = Union[str, "os.PathLike[str]"]
 PROTOCOLS = ("youtube-vos", "mose", "lvos", "davis2017")
+#: Files (shell patterns) that ``fastmask eval`` / ``fastmask.evaluate(...).write`` put beside
+#: the video folders: davis2017 / davis2016 / mose / lvos CSVs, vos-benchmark / SA-V
+#: ``results.csv``, MOSE v2 ``metrics.json`` and ``scores.txt``, per-frame and JSON reports.
+EVALUATOR_OUTPUTS = (
+    "global_results-*.csv",
+    "per-sequence_results-*.csv",
+    "per-frame*.csv",
+    "per-frame*.json",
+    "results.csv",
+    "results*.json",
+    "metrics.json",
+    "scores.txt",
+)
+
+
+def _evaluator_output(path: Path) -> bool:
+    return path.is_file() and any(fnmatch.fnmatchcase(path.name, p) for p in EVALUATOR_OUTPUTS)
 
 
 @dataclass(frozen=True)
@@ -238,7 +266,7 @@ def check_submission(
     problems: list[Problem] = []
     present = [n for n in listing(root)]
     for name in present:
-        if name not in req.videos:
+        if name not in req.videos and not _evaluator_output(root / name):
             kind = "extra-video" if (root / name).is_dir() else "extra-file"
             problems.append(
                 Problem(kind, str(root / name), f"not a video of the {protocol} ground truth")

@@ -7,15 +7,17 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::metrics::boundary::{scan_boundaries, Point};
-use crate::png::{decode_into, output_spec, parse, Limits, Mode, Out, SampleType, DAVIS_PALETTE};
+use crate::png::{decode_into, output_spec, parse, Limits, Mode, Out, Rgb, SampleType};
 
 /// Decode the PNG at `path` into `out` as one label per pixel (palette index, gray value,
-/// or an RGB colour mapped through the DAVIS palette); `file` is a reused byte buffer.
+/// or an RGB colour mapped through `colours`, label i = colour i: the DAVIS palette unless
+/// the user gave a colormap); `file` is a reused byte buffer.
 /// `max_pixels`: the largest width * height accepted (checked on the header, before any
 /// allocation; the caller's `fastmask.set_max_pixels` / `max_pixels=` travels in each job).
 /// Returns (height, width). Errors name the file.
 pub fn read_labels(
     path: &Path,
+    colours: &[Rgb],
     file: &mut Vec<u8>,
     out: &mut Vec<u8>,
     max_pixels: u64,
@@ -24,7 +26,7 @@ pub fn read_labels(
     File::open(path)
         .and_then(|mut f| f.read_to_end(file))
         .map_err(|e| Error::io(path, e))?;
-    let mode = Mode::Labels(&DAVIS_PALETTE);
+    let mode = Mode::Labels(colours);
     let limits = Limits {
         max_pixels,
         ..Limits::default()

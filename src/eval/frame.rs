@@ -177,11 +177,22 @@ pub fn score(
 ) -> Result<FrameScores> {
     let clock = Instant::now();
     let gt_path = &job.gt[t];
-    let (h, w) = super::decode::read_labels(gt_path, &mut s.file, &mut s.gt, rule.max_pixels)?;
+    let (h, w) = super::decode::read_labels(
+        gt_path,
+        rule.colours(),
+        &mut s.file,
+        &mut s.gt,
+        rule.max_pixels,
+    )?;
     match &job.pred[t] {
         Some(p) => {
-            let (ph, pw) =
-                super::decode::read_labels(p, &mut s.file, &mut s.pred, rule.max_pixels)?;
+            let (ph, pw) = super::decode::read_labels(
+                p,
+                rule.colours(),
+                &mut s.file,
+                &mut s.pred,
+                rule.max_pixels,
+            )?;
             if (ph, pw) != (h, w) {
                 // Phone videos are often stored rotated; a result decoded without the
                 // rotation has the ground truth's size transposed: say so.

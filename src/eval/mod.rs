@@ -33,11 +33,12 @@ use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 use crate::parallel;
+use crate::png::{Rgb, DAVIS_PALETTE};
 
 pub use frame::{FrameScores, Scratch};
 
 /// How the pairs of one protocol are chosen (shared by all jobs of a call).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Rule {
     pub dynamic: bool,
     pub cross: bool,
@@ -48,6 +49,15 @@ pub struct Rule {
     pub bound_th: f64,
     /// Largest width * height a decoded frame may have (`fastmask.set_max_pixels`).
     pub max_pixels: u64,
+    /// Colours of RGB(A) masks, label i = entry i (None: the DAVIS palette).
+    pub colormap: Option<Vec<Rgb>>,
+}
+
+impl Rule {
+    /// The colour -> label table RGB(A) masks are read with.
+    pub fn colours(&self) -> &[Rgb] {
+        self.colormap.as_deref().unwrap_or(&DAVIS_PALETTE)
+    }
 }
 
 /// One scored unit: a sequence (or an SA-V object) and its frames.
@@ -285,6 +295,7 @@ mod tests {
                 same_size: true,
                 bound_th: 0.008,
                 max_pixels: u64::MAX,
+                colormap: None,
             };
             for threads in [1, 3] {
                 let (s, _) =
@@ -357,6 +368,7 @@ mod tests {
             same_size: true,
             bound_th: 0.008,
             max_pixels: u64::MAX,
+            colormap: None,
         };
         let job = |pred: &Path, max: u8| Job {
             gt: vec![g.clone()],
@@ -382,11 +394,14 @@ mod tests {
         );
         let bad = Rule {
             bound_th: f64::NAN,
-            ..rule
+            ..rule.clone()
         };
         assert!(evaluate(&[job(&p, 255)], &bad, None, None).is_err());
         // The pixel limit: 20 x 30 = 600 pixels pass a limit of 600, not one of 599.
-        let at = |max_pixels| Rule { max_pixels, ..rule };
+        let at = |max_pixels| Rule {
+            max_pixels,
+            ..rule.clone()
+        };
         assert!(evaluate(&[job(&p, 255)], &at(600), None, None).is_ok());
         let e = evaluate(&[job(&p, 255)], &at(599), None, None).unwrap_err();
         assert!(e.to_string().contains("g.png"), "{e}");

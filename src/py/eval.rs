@@ -10,10 +10,26 @@ use std::time::Duration;
 use numpy::ndarray::Array2;
 use numpy::{IntoPyArray, PyArray2};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBytes, PyDict};
 
 use crate::error::Error;
 use crate::eval::{self, Job, JobScores, Rule, Timings};
+use crate::png::{palette, Rgb, DAVIS_PALETTE};
+
+/// `colormap` bytes (3 per entry, 1..256 entries) as colours; None: the DAVIS palette.
+fn colours_of(colormap: Option<&Bound<'_, PyBytes>>) -> PyResult<Option<Vec<Rgb>>> {
+    colormap
+        .map(|b| {
+            palette::entries(b.as_bytes()).ok_or_else(|| {
+                Error::param(format!(
+                    "colormap of {} bytes: expected 1 to 256 RGB entries",
+                    b.as_bytes().len()
+                ))
+                .into()
+            })
+        })
+        .transpose()
+}
 
 /// How often the waiting caller takes the GIL back to run Python's signal handlers: Ctrl-C
 /// stops an evaluation within this plus one frame per worker (a 4K frame is ~50 ms).
@@ -108,7 +124,7 @@ fn arrays<'py>(py: Python<'py>, s: JobScores) -> PyResult<JobArrays<'py>> {
 /// Score jobs (see `eval::evaluate`): per job (pairs, J, F, gt_present, pred_present, shapes),
 /// and the per-stage thread-seconds {"decode", "J", "F"}.
 #[pyfunction]
-#[pyo3(signature = (gt, pred, objects, max_pred_label, *, dynamic, cross, void, binarize, same_size, bound_th, threads, max_pixels=u64::MAX))]
+#[pyo3(signature = (gt, pred, objects, max_pred_label, *, dynamic, cross, void, binarize, same_size, bound_th, threads, colormap=None, max_pixels=u64::MAX))]
 #[allow(clippy::too_many_arguments)]
 fn _eval_sequences<'py>(
     py: Python<'py>,
@@ -123,6 +139,7 @@ fn _eval_sequences<'py>(
     same_size: bool,
     bound_th: f64,
     threads: Option<usize>,
+    colormap: Option<&Bound<'py, PyBytes>>,
     max_pixels: u64,
 ) -> PyResult<(Vec<JobArrays<'py>>, Bound<'py, PyDict>)> {
     if pred.len() != gt.len() || objects.len() != gt.len() || max_pred_label.len() != gt.len() {
@@ -154,6 +171,7 @@ fn _eval_sequences<'py>(
         binarize,
         same_size,
         bound_th,
+        colormap: colours_of(colormap)?,
         max_pixels,
     };
     let (scores, timings) = evaluate_interruptible(py, &jobs, &rule, threads)?;
@@ -170,15 +188,17 @@ fn _eval_sequences<'py>(
 
 /// The label map of one PNG file as the engine reads it: (H, W) uint8.
 #[pyfunction]
-#[pyo3(signature = (path, max_pixels=u64::MAX))]
+#[pyo3(signature = (path, colormap=None, max_pixels=u64::MAX))]
 fn _read_labels<'py>(
     py: Python<'py>,
     path: PathBuf,
+    colormap: Option<&Bound<'py, PyBytes>>,
     max_pixels: u64,
 ) -> PyResult<Bound<'py, PyArray2<u8>>> {
+    let colours = colours_of(colormap)?.unwrap_or_else(|| DAVIS_PALETTE.to_vec());
     let (h, w, labels) = py.detach(|| -> crate::Result<_> {
         let (mut file, mut labels) = (Vec::new(), Vec::new());
-        let (h, w) = eval::read_labels(&path, &mut file, &mut labels, max_pixels)?;
+        let (h, w) = eval::read_labels(&path, &colours, &mut file, &mut labels, max_pixels)?;
         Ok((h, w, labels))
     })?;
     Ok(Array2::from_shape_vec((h, w), labels)

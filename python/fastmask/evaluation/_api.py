@@ -6,6 +6,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
+from numpy.typing import ArrayLike
+
 from fastmask.evaluation._plan import plan, run
 from fastmask.evaluation._result import Evaluation
 from fastmask.evaluation.protocols import PROTOCOLS as _RULES
@@ -31,6 +33,7 @@ def evaluate(
     progress: bool | Callable[[int, int], None] = False,
     max_pixels: int | None = None,
     executor: Any = None,
+    colormap: ArrayLike | None = None,
     **protocol_options: Any,
 ) -> Evaluation:
     """Evaluate a folder of result masks against ground truth with a reference tool's rules.
@@ -71,6 +74,9 @@ def evaluate(
     ``fastmask.get_max_pixels()``); it travels with every job, to any worker. ``executor``: a
     ``concurrent.futures.Executor``, a ``dask.distributed.Client`` or ``"ray"`` to score batches
     of videos there (``fastmask.evaluation.run``). An empty sequence list is an error.
+    ``colormap``: ``(N, 3)`` colours of masks saved as RGB(A) pictures, label i = colour i
+    (default: the DAVIS palette, as ``fastmask.read_png``); davis2017, davis2016, vos-benchmark
+    and sav. Like ``max_pixels`` it travels with every job.
 
     This is ``fastmask.evaluation.plan`` + ``run``; use those to split the work yourself
     (``Plan.jobs``, ``run_job``, ``Plan.merge``).
@@ -101,6 +107,7 @@ def evaluate(
         bound_th=bound_th,
         decay=decay,
         max_pixels=max_pixels,
+        colormap=colormap,
         **protocol_options,
     )
     return run(p, executor, threads=threads, progress=progress)

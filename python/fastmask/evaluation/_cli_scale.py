@@ -116,6 +116,21 @@ def executor(args: argparse.Namespace) -> Iterator[Any]:
         yield None
 
 
+def where(args: argparse.Namespace) -> str | None:
+    """Where ``--dask`` / ``--ray`` send the videos, for the report (None: this process).
+
+    >>> where(argparse.Namespace(dask="local", ray=None))
+    'a local Dask cluster'
+    """
+    address = getattr(args, "dask", None)
+    if address is not None:
+        return "a local Dask cluster" if address == "local" else f"Dask at {address}"
+    ray_address = getattr(args, "ray", None)
+    if ray_address is not None:
+        return f"Ray at {ray_address}" if ray_address else "Ray"
+    return None
+
+
 def extra_files(ev: Evaluation, args: argparse.Namespace) -> dict[Path, str]:
     """``--per-frame`` and ``--json`` files: path -> text."""
     files: dict[Path, str] = {}

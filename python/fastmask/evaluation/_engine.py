@@ -64,9 +64,10 @@ STAGES = ("decode", "J", "F")
 NO_LIMIT = 2**64 - 1
 
 
-def read_labels(path: str, max_pixels: int = NO_LIMIT) -> np.ndarray:
-    """The label map of one PNG (palette indices or gray values), as the engine reads it."""
-    return np.asarray(_fastmask._read_labels(path, max_pixels))
+def read_labels(path: str, max_pixels: int = NO_LIMIT, colormap: bytes | None = None) -> np.ndarray:
+    """The label map of one PNG (palette indices, gray values, or RGB colours mapped through
+    ``colormap``, default the DAVIS palette), as the engine reads it."""
+    return np.asarray(_fastmask._read_labels(path, colormap, max_pixels))
 
 
 def run(
@@ -77,9 +78,11 @@ def run(
     bound_th: float,
     max_pixels: int,
     timings: dict[str, float],
+    colormap: bytes | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> list[JobScores]:
-    """Score every job; adds the per-stage thread seconds to ``timings``."""
+    """Score every job; adds the per-stage thread seconds to ``timings``. ``colormap``: the
+    colours RGB(A) masks are read with (3 bytes per label; None: the DAVIS palette)."""
     out: list[JobScores] = []
     # Batches of >= 128 frames keep every thread busy (one straggler frame per batch) while
     # a progress bar still moves about 15 times over DAVIS-2017 val.
@@ -103,6 +106,7 @@ def run(
             bound_th=bound_th,
             threads=threads,
             max_pixels=max_pixels,
+            colormap=colormap,
         )
         for s in scores:
             out.append(JobScores(*s))

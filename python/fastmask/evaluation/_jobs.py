@@ -16,7 +16,9 @@ class Settings:
 
     ``max_pixels``: the decoders' pixel limit (``fastmask.get_max_pixels()`` when the plan was
     made, unless ``max_pixels=`` was given; ``2**64 - 1`` for no limit). ``options``: the
-    protocol's own options, already checked and normalised.
+    protocol's own options, already checked and normalised. ``colormap``: the colours of
+    masks saved as RGB(A) pictures, 3 bytes per label (label i = colour i; ``None``: the DAVIS
+    palette); it travels with every job like ``max_pixels``.
     """
 
     protocol: str
@@ -26,6 +28,7 @@ class Settings:
     bound_th: float = 0.008
     decay: str = "davis"
     max_pixels: int = 2**64 - 1
+    colormap: bytes | None = None
     options: dict[str, Any] = field(default_factory=dict)
 
 

@@ -16,16 +16,16 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
-from fastmask.evaluation import _engine
+from fastmask.evaluation import _engine, _progress
 from fastmask.evaluation._engine import FrameJob, JobScores, Rule
 from fastmask.evaluation._jobs import Job, Partial, Settings
 from fastmask.evaluation._result import Evaluation, ObjectScore
 from fastmask.evaluation.protocols import get_protocol
 from fastmask.evaluation.protocols._base import Work
 
-Progress = Union[bool, Callable[[int, int], None]]
+Progress = bool | Callable[[int, int], None]
 
 _DECAY_NAMES = {"davis": "davis", "reference": "davis", "exact": "exact", "corrected": "exact"}
 
@@ -127,18 +127,21 @@ def plan(
     bound_th: float = 0.008,
     decay: str | None = None,
     max_pixels: int | None = None,
+    colormap: Any = None,
     **options: Any,
 ) -> Plan:
     """Discover what to score: one ``Job`` per video (see ``fastmask.evaluate`` for the
     arguments). Reads the sequence list (ImageSets, meta.json, or one listing of the root);
     each video's frames are listed by its job, in the worker. ``max_pixels``: the decoders'
-    pixel limit for every job (default: ``fastmask.get_max_pixels()`` now).
+    pixel limit for every job (default: ``fastmask.get_max_pixels()`` now). ``colormap``:
+    ``(N, 3)`` colours of RGB(A) masks (protocols scored from label maps by the engine:
+    davis2017, davis2016, vos-benchmark, sav), checked before any folder is listed.
 
     >>> p = fastmask.evaluation.plan("DAVIS", "results/osvos", "davis2017")  # doctest: +SKIP
     >>> len(p.jobs), p.jobs[0].sequence  # doctest: +SKIP
     (30, 'bike-packing')
     """
-    from fastmask.png import _check_limit, get_max_pixels
+    from fastmask.png import _check_limit, _palette_bytes, get_max_pixels
 
     started = time.time()
     rules = get_protocol(protocol)
@@ -148,6 +151,9 @@ def plan(
         "resolution": resolution,
         "skip_first_and_last": skip_first_and_last,
     }
+    if colormap is not None and not rules.takes_colormap:
+        raise ValueError(f"colormap= is not available for protocol {protocol!r}")
+    cmap = _palette_bytes(colormap, "colormap")  # checked before any folder is listed
     own = rules.configure(common, dict(options))
     if rules.takes_bound_th:
         if not bound_th > 0:
@@ -171,6 +177,7 @@ def plan(
         bound_th=float(bound_th),
         decay=_DECAY_NAMES[decay],
         max_pixels=_engine.NO_LIMIT if limit is None else min(int(limit), _engine.NO_LIMIT),
+        colormap=cmap,
         options=own,
     )
     seqs = None if sequences is None else [str(s) for s in sequences]
@@ -218,13 +225,14 @@ def _score(
 ) -> list[Partial]:
     """The engine over the frame jobs of ``pending`` (one call per label rule), then each
     protocol's ``finish``."""
-    groups: dict[tuple[Rule, float, int], list[FrameJob]] = {}
+    groups: dict[tuple[Rule, float, int, bytes | None], list[FrameJob]] = {}
     for job, work in pending:
-        key = (work.rule, job.settings.bound_th, job.settings.max_pixels)
+        s = job.settings
+        key = (work.rule, s.bound_th, s.max_pixels, s.colormap)
         groups.setdefault(key, []).extend(work.frame_jobs)
     timings: dict[str, float] = {}
     results: dict[int, JobScores] = {}
-    for (rule, bound_th, max_pixels), fjs in groups.items():
+    for (rule, bound_th, max_pixels, colormap), fjs in groups.items():
         scores = _engine.run(
             fjs,
             rule,
@@ -232,6 +240,7 @@ def _score(
             bound_th=bound_th,
             max_pixels=max_pixels,
             timings=timings,
+            colormap=colormap,
         )
         results.update((id(fj), s) for fj, s in zip(fjs, scores))
     out = []
@@ -266,8 +275,9 @@ def _run_batch(jobs: list[Job], threads: int) -> list[Partial]:
 
 
 class _Tracker:
-    """Progress over the videos: a tqdm bar on stderr (opened at the first finished video, so
-    an input error found before any video is scored prints only its message), a user callback
+    """Progress over the videos: a tqdm bar on stderr when it is a terminal, plain periodic
+    lines when it is not (``_progress.bar``; opened at the first finished video, so an input
+    error found before any video is scored prints only its message), a user callback
     ``(done, total)``, or nothing."""
 
     def __init__(self, total: int, progress: Progress, desc: str) -> None:
@@ -278,9 +288,7 @@ class _Tracker:
     def __call__(self, n: int) -> None:
         if self.progress is True:
             if self.bar is None:
-                from tqdm import tqdm  # type: ignore[import-untyped]
-
-                self.bar = tqdm(total=self.total, unit="video", desc=self.desc, leave=False)
+                self.bar = _progress.bar(self.total, "video", self.desc)
             self.bar.update(n)
         elif callable(self.progress):
             for _ in range(n):

@@ -40,6 +40,7 @@ Adding a protocol:
 
 from __future__ import annotations
 
+from fastmask.evaluation._diagnose import suggest_protocol
 from fastmask.evaluation.protocols._base import Protocol
 from fastmask.evaluation.protocols.davis import Davis2016, Davis2017
 from fastmask.evaluation.protocols.lvos import Lvos
@@ -66,11 +67,15 @@ PROTOCOLS: dict[str, Protocol] = {
 
 
 def get_protocol(name: str) -> Protocol:
-    """The rules of protocol ``name``; ValueError naming the protocols for an unknown one."""
+    """The rules of protocol ``name``; ValueError naming the protocols (and the closest one)
+    for an unknown one."""
     try:
         return PROTOCOLS[name]
     except KeyError:
-        raise ValueError(f"protocol must be one of {', '.join(PROTOCOLS)}; got {name!r}") from None
+        raise ValueError(
+            f"protocol must be one of {', '.join(PROTOCOLS)}; got {name!r}"
+            + suggest_protocol(str(name), tuple(PROTOCOLS))
+        ) from None
 
 
 __all__ = ["PROTOCOLS", "Protocol", "get_protocol"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fastmask._fastmask import EvaluationError
+from fastmask.evaluation import _diagnose as dx
 from fastmask.evaluation._engine import FrameJob, JobScores, Rule
 from fastmask.evaluation._jobs import Job, Settings
 from fastmask.evaluation._result import (
@@ -65,6 +66,8 @@ class Protocol:
     jf_column: ClassVar[bool] = False
     #: ``report()`` is the DAVIS table (else the global numbers one per line)
     table_report: ClassVar[bool] = True
+    #: whether ``colormap=`` is available (the engine reads its label maps)
+    takes_colormap: ClassVar[bool] = False
 
     def configure(self, common: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
         """Check the options; return the protocol's own (``Settings.options``). ``common``:
@@ -106,8 +109,10 @@ class Protocol:
 # ----- discovery helpers ------------------------------------------------------------------------
 
 
-def not_found(what: str, path: Path) -> FileNotFoundError:
-    return FileNotFoundError(errno.ENOENT, f"{what} not found", str(path))
+def not_found(what: str, path: Path, hint: str = "") -> FileNotFoundError:
+    """``<what> not found`` for ``path``, with a diagnosis of the path mistake when there is
+    one (``_diagnose``)."""
+    return FileNotFoundError(errno.ENOENT, f"{what} not found" + (hint and f" ({hint})"), str(path))
 
 
 def pngs(folder: Path) -> list[str]:
@@ -121,9 +126,11 @@ def subfolders(root: Path) -> list[str]:
         return sorted(e.name for e in it if e.is_dir())
 
 
-def read_sequence_list(path: Path) -> list[str]:
+def read_sequence_list(path: Path, hint: Callable[[], str] = str) -> list[str]:
+    """Names of an ImageSets list; ``hint()`` (a diagnosis, run only on failure) is appended
+    to the error when the file is missing."""
     if not path.is_file():
-        raise not_found("sequence list", path)
+        raise not_found("sequence list", path, hint())
     names = [line.strip() for line in path.read_text().splitlines()]
     return [n for n in names if n]
 
@@ -163,11 +170,14 @@ def result_frames(
 ) -> tuple[list[str | None], int]:
     """``results/<rel>/<file>`` for each ground-truth file name (``None`` for a missing one,
     scored as an empty mask with ``allow_missing``, else an error naming the frames).
-    ``folder_required``: a missing result folder is its own error (DAVIS family)."""
+    ``folder_required``: a missing result folder is its own error (DAVIS family). Both errors
+    say what the results folder holds instead, when that explains it (``_diagnose``)."""
     folder = results / rel
     is_dir = folder.is_dir()
     if not is_dir and folder_required and not allow_missing:
-        raise not_found(f"result folder of {kind} {sequence!r}", folder)
+        raise not_found(
+            f"result folder of {kind} {sequence!r}", folder, dx.results_hint(results, rel, files)
+        )
     present = set(os.listdir(folder)) if is_dir else set()
     out: list[str | None] = []
     missing = []
@@ -188,8 +198,16 @@ def result_frames(
             f"{where}: {len(missing)} result frame(s) of {kind} {sequence!r} missing: {shown} "
             "(every scored ground-truth frame needs a result PNG of the same name; "
             "allow_missing=True / --allow-missing scores missing frames as empty masks)"
+            + dx.hint("", dx.results_hint(results, rel, files))
         )
     return out, len(missing)
+
+
+def warn_extra(settings: Settings, names: Sequence[str], sequences: Sequence[str] | None) -> None:
+    """Warn about result folders that match no ground-truth video (a wrong ``--set`` or misnamed
+    folders), when every video is scored; one listing of the results folder."""
+    if sequences is None:
+        dx.warn_extra(Path(settings.results), names)
 
 
 def diagonal(scores: JobScores, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:

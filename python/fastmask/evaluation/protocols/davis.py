@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fastmask._fastmask import EvaluationError
+from fastmask.evaluation import _diagnose as dx
 from fastmask.evaluation._assign import linear_sum_assignment
 from fastmask.evaluation._engine import VOID, FrameJob, JobScores, Rule, read_labels
 from fastmask.evaluation._jobs import Job, Settings
@@ -33,19 +34,21 @@ from fastmask.evaluation.protocols._base import (
     pngs,
     read_sequence_list,
     result_frames,
+    warn_extra,
 )
 
 #: DAVIS-2017 unsupervised: at most this many proposals (result labels 1..20).
 MAX_PROPOSALS = 20
 
 
-def _davis_2016_list(root: Path, subset: str) -> tuple[list[str], Path]:
+def _davis_2016_list(root: Path, subset: str, resolution: str) -> tuple[list[str], Path]:
     """``ImageSets/2016/<set>.txt`` (names, as shipped with DAVIS 2017) or the DAVIS-2016 layout
     ``ImageSets/480p/<set>.txt`` (image / annotation path pairs)."""
     names_file = root / "ImageSets" / "2016" / f"{subset}.txt"
     pairs_file = root / "ImageSets" / "480p" / f"{subset}.txt"
     if names_file.is_file() or not pairs_file.is_file():
-        return read_sequence_list(names_file), names_file
+        hint = lambda: dx.davis_root_hint(root, subset, resolution)  # noqa: E731
+        return read_sequence_list(names_file, hint), names_file
     seqs: list[str] = []
     for line in pairs_file.read_text().splitlines():
         parts = line.split()
@@ -60,6 +63,7 @@ class Davis2017(Protocol):
     name = "davis2017"
     tasks: ClassVar[tuple[str, ...]] = ("semi-supervised", "unsupervised")
     takes_bound_th = True
+    takes_colormap = True
     jf_column = True
     binary = False
 
@@ -83,14 +87,16 @@ class Davis2017(Protocol):
         o = settings.options
         subset = o["subset"]
         unsupervised = o["task"] == "unsupervised"
+        resolution = o["resolution"]
         if not gt.is_dir():
-            raise not_found("DAVIS root", gt)
+            raise not_found("DAVIS root", gt, dx.davis_root_hint(gt, subset, resolution))
         if self.binary:
-            names, listed = _davis_2016_list(gt, subset)
+            names, listed = _davis_2016_list(gt, subset, resolution)
         else:
             year = "2019" if unsupervised and subset in ("test-dev", "test-challenge") else "2017"
             listed = gt / "ImageSets" / year / f"{subset}.txt"
-            names = read_sequence_list(listed)
+            # The diagnosis lists folders: run only when the list is missing.
+            names = read_sequence_list(listed, lambda: dx.davis_root_hint(gt, subset, resolution))
         nonempty(names, listed)
         if sequences is not None:
             unknown = [s for s in sequences if s not in names]
@@ -99,7 +105,12 @@ class Davis2017(Protocol):
             names = nonempty([s for s in names if s in sequences], listed)
         ann = self._annotations(settings)
         if not ann.is_dir():
-            raise not_found(f"{o['task']} annotations folder", ann)
+            raise not_found(
+                f"{o['task']} annotations folder",
+                ann,
+                dx.davis_root_hint(gt, subset, resolution, o["task"]),
+            )
+        warn_extra(settings, names, sequences)
         return [(n, None) for n in names]
 
     def rule(self, settings: Settings) -> Rule:
@@ -132,7 +143,7 @@ class Davis2017(Protocol):
         if self.binary:
             n = 1
         else:
-            first = read_labels(str(folder / frames[0]), s.max_pixels)
+            first = read_labels(str(folder / frames[0]), s.max_pixels, s.colormap)
             first = first[first != VOID]
             n = int(first.max()) if first.size else 0
         fj = FrameJob(

@@ -45,7 +45,7 @@ from fastmask.evaluation._result import (
     nanmean,
 )
 from fastmask.evaluation.metrics import lvos_v
-from fastmask.evaluation.protocols._base import Scored, Work, diagonal, select
+from fastmask.evaluation.protocols._base import Scored, Work, diagonal, select, warn_extra
 from fastmask.evaluation.protocols._dataset import DatasetProtocol
 
 GLOBAL_COLUMNS = (
@@ -104,6 +104,7 @@ class Lvos(DatasetProtocol):
             )
         unseen = set(ds.unseen)
         names = select(ds.names, sequences, ds.meta_path)
+        warn_extra(settings, names, sequences)
         return [(n, (ds[n], n not in unseen, str(ds.meta_path))) for n in names]
 
     def prepare(self, job: Job) -> Work:

@@ -45,7 +45,14 @@ from fastmask.evaluation.metrics import (
     radii_from_area,
     smoothed_from_counts,
 )
-from fastmask.evaluation.protocols._base import Scored, Work, diagonal, result_frames, select
+from fastmask.evaluation.protocols._base import (
+    Scored,
+    Work,
+    diagonal,
+    result_frames,
+    select,
+    warn_extra,
+)
 from fastmask.evaluation.protocols._dataset import DatasetProtocol, read_pairs
 
 
@@ -60,7 +67,9 @@ class Mose(DatasetProtocol):
         o = settings.options
         ds = MOSEDataset(settings.gt, o["split"], version=1, meta=o["meta"])
         where = ds.meta_path or ds.mask_root
-        return [(n, ds[n]) for n in select(ds.names, sequences, where)]
+        names = select(ds.names, sequences, where)
+        warn_extra(settings, names, sequences)
+        return [(n, ds[n]) for n in names]
 
     def prepare(self, job: Job) -> Work:
         video = self.video(job)
@@ -147,7 +156,9 @@ class MoseV2(DatasetProtocol):
             )
         videos = ds.meta["videos"]
         out = []
-        for name in select(subfolders(ds.mask_root), sequences, ds.mask_root):
+        names = select(subfolders(ds.mask_root), sequences, ds.mask_root)
+        warn_extra(settings, names, sequences)
+        for name in names:
             if name not in videos:
                 raise EvaluationError(f"{ds.meta_path}: no entry for ground-truth video {name!r}")
             out.append((name, (ds[name], videos[name])))

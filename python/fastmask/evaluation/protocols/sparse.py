@@ -28,7 +28,7 @@ from fastmask.datasets import DAVIS
 from fastmask.evaluation._engine import JobScores
 from fastmask.evaluation._jobs import Job, Settings
 from fastmask.evaluation._result import Evaluation, ObjectScore, davis_files, davis_stats
-from fastmask.evaluation.protocols._base import Scored, Work, diagonal, select
+from fastmask.evaluation.protocols._base import Scored, Work, diagonal, select, warn_extra
 from fastmask.evaluation.protocols._dataset import DatasetProtocol
 
 
@@ -64,7 +64,9 @@ class Sparse(DatasetProtocol):
             resolution=o["resolution"],
             objects=o["objects"],
         )
-        return [(n, ds[n]) for n in select(ds.names, sequences, ds.mask_root)]
+        names = select(ds.names, sequences, ds.mask_root)
+        warn_extra(settings, names, sequences)
+        return [(n, ds[n]) for n in names]
 
     def prepare(self, job: Job) -> Work:
         video = self.video(job)

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from fastmask._fastmask import EvaluationError
+from fastmask.evaluation import _diagnose as dx
 from fastmask.evaluation._engine import FrameJob, JobScores, Rule
 from fastmask.evaluation._jobs import Job, Settings
 from fastmask.evaluation._result import Evaluation, ObjectScore, davis_stats, nanmean
@@ -30,6 +31,7 @@ from fastmask.evaluation.protocols._base import (
     pngs,
     result_frames,
     subfolders,
+    warn_extra,
 )
 
 
@@ -49,8 +51,11 @@ def _vos_root(gt: Path) -> Path:
 
 def _video_dirs(root: Path, sequences: list[str] | None) -> list[str]:
     if not root.is_dir():
-        raise not_found("ground-truth folder", root)
+        raise not_found("ground-truth folder", root, dx.folder_root_hint(root))
     videos = subfolders(root)
+    if not videos:
+        # Say what is there (frames: one video's folder was passed), not just "nothing to do".
+        raise EvaluationError(f"{root}: no video folders" + dx.hint("", dx.folder_root_hint(root)))
     if sequences is not None:
         have = set(videos)
         unknown = [s for s in sequences if s not in have]
@@ -64,6 +69,7 @@ def _video_dirs(root: Path, sequences: list[str] | None) -> list[str]:
 class VosBenchmark(Protocol):
     name = "vos-benchmark"
     takes_bound_th = True
+    takes_colormap = True
     jf_column = True
 
     def configure(self, common: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
@@ -75,7 +81,9 @@ class VosBenchmark(Protocol):
         # Every job holds the same root string (one object, pickled once per batch), not a
         # path of its own: building 50,900 paths (SA-V train) took 2.5 s with pathlib.
         base = str(root)
-        return [(v, base) for v in _video_dirs(root, sequences)]
+        videos = _video_dirs(root, sequences)
+        warn_extra(settings, videos, sequences)
+        return [(v, base) for v in videos]
 
     def root(self, gt: Path) -> Path:
         return _vos_root(gt)

@@ -34,7 +34,7 @@ from fastmask.datasets._base import frame_sort_key
 from fastmask.evaluation._engine import JobScores
 from fastmask.evaluation._jobs import Job, Settings
 from fastmask.evaluation._result import Evaluation, ObjectScore, csv_text, fmt3, nanmean
-from fastmask.evaluation.protocols._base import Scored, Work, diagonal, select
+from fastmask.evaluation.protocols._base import Scored, Work, diagonal, select, warn_extra
 from fastmask.evaluation.protocols._dataset import DatasetProtocol
 
 GLOBAL_COLUMNS = ("Overall", "J_seen", "F_seen", "J_unseen", "F_unseen")
@@ -67,7 +67,9 @@ class YouTubeVOS(DatasetProtocol):
 
     def discover(self, settings: Settings, sequences: list[str] | None) -> list[tuple[str, Any]]:
         ds = YouTubeVOSDataset(settings.gt, settings.options["split"])
-        return [(n, ds[n]) for n in select(ds.names, sequences, ds.meta_path)]
+        names = select(ds.names, sequences, ds.meta_path)
+        warn_extra(settings, names, sequences)
+        return [(n, ds[n]) for n in names]
 
     def prepare(self, job: Job) -> Work:
         video = self.video(job)
