@@ -1481,11 +1481,9 @@ mod tests {
         assert_eq!(labels(&f).unwrap(), img);
     }
 
-    #[test]
-    fn large_adam7_image_with_every_filter() {
-        // 16-bit RGB 700 x 300, interlaced: pass 7 alone is 630 KB of scanlines (three groups).
-        let (w, h, px) = (700usize, 300usize, 6usize);
-        let img: Vec<u8> = (0..w * h * px).map(|i| ((i * 31) % 251) as u8).collect();
+    /// A 16-bit interlaced PNG of `img` (`px` bytes per pixel, colour type `color`), every
+    /// Adam7 pass filtered with all five filters in turn.
+    fn adam7_png(img: &[u8], w: usize, h: usize, px: usize, color: u8) -> Vec<u8> {
         let mut raw = Vec::new();
         for &(x0, y0, dx, dy) in &ADAM7 {
             let sub: Vec<u8> = (y0..h)
@@ -1497,13 +1495,27 @@ mod tests {
             raw.extend(filter_rows(&sub, pw * px, px, &[4, 3, 2, 1, 0]));
         }
         let mut f = SIGNATURE.to_vec();
-        chunk(&mut f, b"IHDR", &ihdr(w as u32, h as u32, 16, 2, 1));
+        chunk(&mut f, b"IHDR", &ihdr(w as u32, h as u32, 16, color, 1));
         chunk(&mut f, b"IDAT", &zlib(&raw));
         chunk(&mut f, b"IEND", &[]);
-        let want: Vec<u16> = img
+        f
+    }
+
+    /// Big-endian 16-bit samples.
+    fn be16(bytes: &[u8]) -> Vec<u16> {
+        bytes
             .chunks(2)
             .map(|p| u16::from_be_bytes([p[0], p[1]]))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn large_adam7_image_with_every_filter() {
+        // 16-bit RGB 700 x 300, interlaced: pass 7 alone is 630 KB of scanlines (three groups).
+        let (w, h, px) = (700usize, 300usize, 6usize);
+        let img: Vec<u8> = (0..w * h * px).map(|i| ((i * 31) % 251) as u8).collect();
+        let f = adam7_png(&img, w, h, px, 2);
+        let want = be16(&img);
         match decode(&f, &Mode::Raw, &Limits::default()).unwrap().1 {
             Samples::U16(v) => assert!(v == want),
             Samples::U8(_) => panic!(),
@@ -1529,10 +1541,7 @@ mod tests {
         let img: Vec<u8> = (0..w * h * px)
             .map(|i| ((i * 31 + i / (w * px) * 7 + (i % 977) * 3) % 251) as u8)
             .collect();
-        let want: Vec<u16> = img
-            .chunks(2)
-            .map(|p| u16::from_be_bytes([p[0], p[1]]))
-            .collect();
+        let want = be16(&img);
         for kinds in [[4u8, 3, 2, 1, 0], [1, 3, 4, 0, 2]] {
             let raw = filter_rows(&img, w * px, px, &kinds);
             let mut f = SIGNATURE.to_vec();
@@ -1565,24 +1574,8 @@ mod tests {
         // of 40,000 (grouped): both kinds in one image, decoded both ways.
         let (w, h, px) = (40_000usize, 9usize, 8usize);
         let img: Vec<u8> = (0..w * h * px).map(|i| ((i * 13) % 249) as u8).collect();
-        let mut raw = Vec::new();
-        for &(x0, y0, dx, dy) in &ADAM7 {
-            let sub: Vec<u8> = (y0..h)
-                .step_by(dy)
-                .flat_map(|y| (x0..w).step_by(dx).map(move |x| (y, x)))
-                .flat_map(|(y, x)| img[(y * w + x) * px..(y * w + x + 1) * px].to_vec())
-                .collect();
-            let pw = w.saturating_sub(x0).div_ceil(dx);
-            raw.extend(filter_rows(&sub, pw * px, px, &[4, 3, 2, 1, 0]));
-        }
-        let mut f = SIGNATURE.to_vec();
-        chunk(&mut f, b"IHDR", &ihdr(w as u32, h as u32, 16, 6, 1));
-        chunk(&mut f, b"IDAT", &zlib(&raw));
-        chunk(&mut f, b"IEND", &[]);
-        let want: Vec<u16> = img
-            .chunks(2)
-            .map(|p| u16::from_be_bytes([p[0], p[1]]))
-            .collect();
+        let f = adam7_png(&img, w, h, px, 6);
+        let want = be16(&img);
         let (a, b) = both_ways(&f);
         assert!(a == want && b == want);
     }
