@@ -7,7 +7,9 @@
 - evaluation: ``fastmask.evaluate(...)`` (results in ``fastmask.evaluation``) and the
   ``fastmask eval`` command;
 - datasets: ``fastmask.datasets`` (DAVIS, YouTube-VOS, MOSE, LVOS, SA-V loaders) and the
-  ``fastmask check-submission`` command.
+  ``fastmask check-submission`` command;
+- conversion: ``fastmask.convert(src, dst, to=...)`` between PNG label maps, SA-V per-object
+  PNGs, SA-V masklet JSON and YouTube-VIS JSON, and the ``fastmask convert`` command.
 """
 
 from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
@@ -72,3 +74,11 @@ __all__ = [
 ]
 
 __all__ += ["datasets"]
+
+# --- conversion between mask formats (issue 13) --------------------------------------------
+# The function is ``fastmask.convert``; its package is ``fastmask.conversion``.
+# isort: split
+from fastmask import conversion
+from fastmask.conversion import convert
+
+__all__ += ["conversion", "convert"]
