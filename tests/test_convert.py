@@ -7,13 +7,12 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import fastmask
 import numpy as np
 import pytest
-from pycocotools import mask as pmask
-
-import fastmask
 from fastmask.cli import main
 from fastmask.datasets import SAV, MetadataError, YouTubeVIS
+from pycocotools import mask as pmask
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 
@@ -289,21 +288,21 @@ def test_bad_json_inputs(tmp_path: Path) -> None:
     data["masklet"][1] = data["masklet"][1][:1]
     f.write_text(json.dumps(data))
     with pytest.raises(MetadataError, match="frame 1 has 1 entries, expected 2"):
-        SAV(tmp_path, "t")["v"].objects
+        SAV(tmp_path, "t")["v"].masklets()
     data["video_height"] = 100_000
     data["video_width"] = 100_000
     f.write_text(json.dumps(data))
     with pytest.raises(MetadataError, match="over the pixel limit"):
-        SAV(tmp_path, "t")["v"].objects
+        SAV(tmp_path, "t")["v"].masklets()
     f.write_text("{not json")
-    with pytest.raises(MetadataError, match="v_manual.json: not valid JSON"):
-        SAV(tmp_path, "t")["v"].objects
+    with pytest.raises(MetadataError, match=r"v_manual\.json: not valid JSON"):
+        SAV(tmp_path, "t")["v"].masklets()
     write_sav(f, objs)
     data = json.loads(f.read_text())
     data["masklet"][0][1]["counts"] = [1, 2, 3]
     f.write_text(json.dumps(data))
     with pytest.raises(MetadataError, match="do not sum"):
-        SAV(tmp_path, "t")["v"].objects
+        SAV(tmp_path, "t")["v"].masklets()
     with pytest.raises(ValueError, match="to must be one of"):
         fastmask.convert(tmp_path / "t", tmp_path / "o", to="gif")
     # a failed video leaves no output and no temporary folder

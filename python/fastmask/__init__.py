@@ -48,6 +48,12 @@ from fastmask.evaluation import DatasetEvaluation, Evaluation, evaluate
 # isort: split
 from fastmask import datasets
 
+# --- conversion between mask formats (issue 13) --------------------------------------------
+# The function is ``fastmask.convert``; its package is ``fastmask.conversion``.
+# isort: split
+from fastmask import conversion
+from fastmask.conversion import convert
+
 __all__ = [
     "DAVIS_PALETTE",
     "DatasetEvaluation",
@@ -74,11 +80,5 @@ __all__ = [
 ]
 
 __all__ += ["datasets"]
-
-# --- conversion between mask formats (issue 13) --------------------------------------------
-# The function is ``fastmask.convert``; its package is ``fastmask.conversion``.
-# isort: split
-from fastmask import conversion
-from fastmask.conversion import convert
 
 __all__ += ["conversion", "convert"]

@@ -122,7 +122,8 @@ def plan_convert(
     """The jobs of a conversion (videos whose output is missing), the names of those skipped,
     and what the merge needs (``categories`` of a YouTube-VIS source).
 
-    >>> jobs, skipped, _ = fastmask.conversion.plan_convert("DAVIS", "out", "sav-json")  # doctest: +SKIP
+    >>> from fastmask.conversion import plan_convert
+    >>> jobs, skipped, _ = plan_convert("DAVIS", "out", "sav-json")  # doctest: +SKIP
     """
     if to not in FORMATS:
         raise ValueError(f"to must be one of {', '.join(FORMATS)}; got {to!r}")
@@ -205,7 +206,8 @@ def convert(
         >>> rep.converted, rep.frames, rep.objects
         (1, 2, 2)
         >>> rep = fastmask.convert(d / "json", d / "back", to="png", threads=1)
-        >>> bool((fastmask.read_pngs([d / "back/v/00000.png", d / "back/v/00001.png"]) == lab).all())
+        >>> back = fastmask.read_pngs([d / "back/v/00000.png", d / "back/v/00001.png"])
+        >>> bool((back == lab).all())
         True
     """
     t0 = time.perf_counter()

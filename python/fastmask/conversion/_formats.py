@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +79,8 @@ def read_png_objects_video(name: str, folder: str, threads: int) -> Masklets:
             stack = read_pngs([video.object_path(oid, f) for f in chunk], threads=threads)
             h, w = int(stack.shape[1]), int(stack.shape[2])
             enc = coco.encode(np.moveaxis(stack != 0, 0, 2), threads=threads)
-            for f, r in zip(chunk, enc):  # type: ignore[arg-type]
+            assert isinstance(enc, list)
+            for f, r in zip(chunk, enc):
                 rles[pos[f]][k] = {"size": [h, w], "counts": r["counts"].decode("ascii")}
     for row in rles:
         for r in row:
@@ -96,7 +98,7 @@ def read_vis_video(name: str, data: Any, threads: int) -> Masklets:
     return parse_vis_video(name, entry, anns, where, categories=cats)
 
 
-READERS = {
+READERS: dict[str, Callable[[str, Any, int], Masklets]] = {
     "png": read_png_video,
     "png-objects": read_png_objects_video,
     "sav-json": read_sav_video,
@@ -262,7 +264,8 @@ def write_vis(
     entries: list[dict[str, Any]], categories: list[dict[str, Any]] | None, dst: Path
 ) -> None:
     """The single YouTube-VIS file of every video's entry, ids numbered 1.. in video order."""
-    videos, anns = [], []
+    videos: list[dict[str, Any]] = []
+    anns: list[dict[str, Any]] = []
     for vid, e in enumerate(entries, 1):
         videos.append({"id": vid, **e["video"]})
         for a in e["annotations"]:

@@ -164,13 +164,16 @@ def decode_frames(
     objects, counted once per extra object)."""
     lab = label_of(m.ids) if m.ids else {}
     order = sorted(range(len(m.ids)), key=lambda k: m.ids[k])
-    dicts = [
-        {lab[m.ids[k]]: row[k] for k in order if row[k] is not None} for row in m.rles[start:stop]
-    ]
+    dicts: list[dict[int, RLE]] = []
+    for row in m.rles[start:stop]:
+        dicts.append({lab[m.ids[k]]: r for k in order if (r := row[k]) is not None})
     if not dicts:
         return np.zeros((0, m.height, m.width), np.uint8), np.zeros(0, np.int64)
     out = rle_mod.decode_labels(dicts, (m.height, m.width), overlap="last", threads=threads)
-    total = m.areas()[start:stop].sum(axis=1)
+    flat = [r for d in dicts for r in d.values()]
+    which = np.repeat(np.arange(len(dicts)), [len(d) for d in dicts])
+    per = np.asarray(coco.area(flat), np.int64) if flat else np.zeros(0, np.int64)
+    total = np.bincount(which, weights=per, minlength=len(dicts)).astype(np.int64)
     covered = np.count_nonzero(out.reshape(len(dicts), -1), axis=1)
     return out.astype(np.uint8, copy=False), total - covered
 
@@ -415,7 +418,7 @@ def parse_vis_video(
     anns: list[Any],
     where: str,
     *,
-    categories: dict[int, str] | None = None,
+    categories: dict[Any, str] | None = None,
     max_pixels: int | None = None,
 ) -> Masklets:
     """The :class:`Masklets` of one YouTube-VIS video entry and its annotations. Object ids
@@ -454,7 +457,9 @@ class YouTubeVIS(Dataset):
     (no annotation on that frame). ``image_root`` is the folder the ``file_names`` are under.
 
     Example:
-        >>> ds = fastmask.datasets.YouTubeVIS("ytvis/train.json", "ytvis/train/JPEGImages")  # doctest: +SKIP
+        >>> ds = fastmask.datasets.YouTubeVIS(  # doctest: +SKIP
+        ...     "ytvis/train.json", "ytvis/train/JPEGImages"
+        ... )
         >>> v = ds[ds.names[0]]  # doctest: +SKIP
         >>> v.objects[1].category, v.read_masks().shape  # doctest: +SKIP
         ('person', (36, 720, 1280))
