@@ -170,12 +170,14 @@ def decode_frames(
     if not dicts:
         return np.zeros((0, m.height, m.width), np.uint8), np.zeros(0, np.int64)
     out = rle_mod.decode_labels(dicts, (m.height, m.width), overlap="last", threads=threads)
-    flat = [r for d in dicts for r in d.values()]
-    which = np.repeat(np.arange(len(dicts)), [len(d) for d in dicts])
-    per = np.asarray(coco.area(flat), np.int64) if flat else np.zeros(0, np.int64)
-    total = np.bincount(which, weights=per, minlength=len(dicts)).astype(np.int64)
-    covered = np.count_nonzero(out.reshape(len(dicts), -1), axis=1)
-    return out.astype(np.uint8, copy=False), total - covered
+    # Overlapped pixels = sum of the areas - area of the union, on the RLEs (no pixel pass:
+    # counting the decoded label maps' non-zero pixels took 40% of a JSON -> PNG conversion).
+    over = np.zeros(len(dicts), np.int64)
+    for i, d in enumerate(dicts):
+        if len(d) > 1:
+            rs = list(d.values())
+            over[i] = int(coco.area(rs).sum()) - int(coco.area(coco.merge(rs)))
+    return out.astype(np.uint8, copy=False), over
 
 
 class MaskletVideo(Video):
