@@ -24,11 +24,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import fastmask
 import numpy as np
 import pytest
 from conftest import CORPUS
-
-import fastmask
 
 pycocotools = pytest.importorskip("pycocotools.mask")
 Image = pytest.importorskip("PIL.Image")
@@ -123,13 +122,13 @@ def _run(benchmark, fn, base: Path, frames: int, group: str, impl: str, baseline
 
 
 def test_json_to_png_fastmask(benchmark, data) -> None:
-    png, js, frames = data
+    _png, js, frames = data
     fn = lambda out: fastmask.convert(js, out, to="png", threads=1)  # noqa: E731
     _run(benchmark, fn, js, frames, "convert json->png", "fastmask", False)
 
 
 def test_json_to_png_pycocotools(benchmark, data) -> None:
-    png, js, frames = data
+    _png, js, frames = data
     fn = lambda out: baseline_json_to_png(js, out)  # noqa: E731
     _run(benchmark, fn, js, frames, "convert json->png", "pycocotools+pillow", True)
 

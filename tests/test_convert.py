@@ -327,3 +327,39 @@ def test_corpus_round_trip(tmp_path: Path) -> None:
         want = fastmask.read_pngs(sorted((src / n).glob("*.png")))
         got = fastmask.read_pngs(sorted((tmp_path / "back" / n).glob("*.png")))
         np.testing.assert_array_equal(got, want)
+
+
+def test_vis_nulls_to_objects_and_auto_masklets(tmp_path: Path, sav_train) -> None:
+    ref = vis_json(tmp_path / "vis.json", np.random.default_rng(6))
+    fastmask.convert(tmp_path / "vis.json", tmp_path / "obj", to="png-objects", threads=1)
+    for k in range(3):
+        folder = tmp_path / "obj" / "vidA" / f"{k + 1:03d}"
+        want = [f"{i * 5:05d}.png" for i, p in enumerate(ref["present"][k]) if p]
+        assert sorted(p.name for p in folder.iterdir()) == want  # null: no file
+        got = fastmask.read_pngs([folder / n for n in want]) != 0
+        np.testing.assert_array_equal(got, ref["objs"][k][[p for p in ref["present"][k]]])
+    # the VIS file written back keeps nulls, categories and masks
+    fastmask.convert(tmp_path / "obj", tmp_path / "vis2.json", to="ytvis-json", threads=1)
+    v = YouTubeVIS(tmp_path / "vis2.json")["vidA"]
+    for k in range(3):
+        np.testing.assert_array_equal(v.object_masks(k + 1), ref["objs"][k])
+
+    root, vids = sav_train
+    rep = fastmask.convert(root / "sav_train", tmp_path / "all", to="png-objects", masklets="all")
+    assert rep.converted == 2 and rep.objects == 3 + 2 + 2
+    a = fastmask.read_pngs(sorted((tmp_path / "all/sav_000001/004").glob("*.png"))) != 0
+    np.testing.assert_array_equal(a, vids["auto"][1])
+
+
+def test_process_pool_jobs_pickle(tmp_path: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    src = tmp_path / "src"
+    ref = make_png_set(src, np.random.default_rng(7))
+    with ProcessPoolExecutor(2) as ex:
+        rep = fastmask.convert(src, tmp_path / "o", to="png-objects", executor=ex)
+    assert rep.converted == 2
+    back = fastmask.convert(tmp_path / "o", tmp_path / "b", to="png", threads=1)
+    assert back.overlapped_pixels == 0
+    for n, lab in read_set(tmp_path / "b", ref).items():
+        np.testing.assert_array_equal(lab, ref[n])

@@ -118,6 +118,7 @@ def plan_convert(
     to: str,
     *,
     src_format: str | None = None,
+    masklets: str = "manual",
 ) -> tuple[list[ConvertJob], list[str], dict[str, Any]]:
     """The jobs of a conversion (videos whose output is missing), the names of those skipped,
     and what the merge needs (``categories`` of a YouTube-VIS source).
@@ -141,7 +142,9 @@ def plan_convert(
         extra["categories"] = ds.categories
         sources = {n: (*ds.entry(n), str(s), cats) for n in ds.names}
     elif fmt == "sav-json":
-        sources = _formats.sav_sources(s)
+        if masklets not in ("manual", "auto", "all"):
+            raise ValueError(f"masklets must be 'manual', 'auto' or 'all', got {masklets!r}")
+        sources = _formats.sav_sources(s, masklets)
     else:
         root = _formats.source_root(s, fmt)
         sources = {v: str(root / v) for v in subfolders(root)}
@@ -189,12 +192,15 @@ def convert(
     progress: Progress = False,
     executor: Any = None,
     batch_size: int | None = None,
+    masklets: str = "manual",
 ) -> ConvertReport:
     """Convert every video of ``src`` into ``dst`` in format ``to`` (see the module docstring
     for the formats). ``threads``: decode/encode threads (default: one per core; with an
     ``executor``, per task, default 1). ``progress``: a bar on stderr (``True``) or a callback
     ``(done, total)``. Videos already in ``dst`` are skipped (not for ``ytvis-json``, one file
-    written at the end). Returns a :class:`ConvertReport`.
+    written at the end). ``masklets``: which SA-V train files to read (``"manual"``,
+    ``"auto"`` or ``"all"``, auto masklets numbered after the manual ones). Returns a
+    :class:`ConvertReport`.
 
     Example:
         >>> import fastmask, numpy as np, tempfile, pathlib
@@ -211,7 +217,7 @@ def convert(
         True
     """
     t0 = time.perf_counter()
-    jobs, skipped, extra = plan_convert(src, dst, to, src_format=src_format)
+    jobs, skipped, extra = plan_convert(src, dst, to, src_format=src_format, masklets=masklets)
     fmt = jobs[0].src_format if jobs else (src_format or detect(Path(src)))
     kind = _kind(executor)
     step = _Tracker(len(jobs), progress, f"fastmask convert {fmt} -> {to}")

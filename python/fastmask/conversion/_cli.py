@@ -33,6 +33,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         default=None,
         help="source format (default: detected from SRC)",
     )
+    p.add_argument(
+        "--masklets",
+        choices=("manual", "auto", "all"),
+        default="manual",
+        help="SA-V train: which masklet files to read (default manual)",
+    )
     p.add_argument("--threads", type=int, default=None, help="threads (default: one per core)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.set_defaults(func=run)
@@ -47,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
             args.to,
             src_format=args.src_format,
             threads=args.threads,
+            masklets=args.masklets,
             progress=not args.no_progress and sys.stderr.isatty(),
         )
     except (OSError, ValueError, MetadataError, PngError, RleError) as e:

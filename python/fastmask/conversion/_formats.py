@@ -322,12 +322,13 @@ def source_root(src: Path, fmt: str) -> Path:
     return src
 
 
-def sav_sources(src: Path) -> dict[str, list[str]]:
-    """``{video: [json files]}``: ``<video>_manual.json`` (SA-V train, also in subfolders),
-    else ``<video>.json`` (what ``convert`` writes)."""
+def sav_sources(src: Path, masklets: str = "manual") -> dict[str, list[str]]:
+    """``{video: [json files]}``: ``<video>_manual.json`` / ``_auto.json`` (SA-V train, also in
+    subfolders; ``masklets`` as for ``datasets.SAV``), else ``<video>.json`` (what ``convert``
+    writes)."""
     from fastmask.datasets._json import sav_json_files
 
-    found = sav_json_files(src, "manual")
+    found = sav_json_files(src, masklets)
     if found:
         return {v: [str(p) for p in f] for v, f in found.items()}
     return {
