@@ -363,3 +363,21 @@ def test_process_pool_jobs_pickle(tmp_path: Path) -> None:
     assert back.overlapped_pixels == 0
     for n, lab in read_set(tmp_path / "b", ref).items():
         np.testing.assert_array_equal(lab, ref[n])
+
+
+@pytest.mark.skipif(not (CORPUS / "davis2016").is_dir(), reason="../shared/corpus absent")
+def test_corpus_davis_root_via_ytvis(tmp_path: Path) -> None:
+    """A DAVIS root (Annotations/480p, detected) -> one YouTube-VIS file -> label maps."""
+    src = CORPUS / "davis2016" / "Annotations" / "480p"
+    names = sorted(p.name for p in src.iterdir() if p.is_dir())[:3]
+    ann = tmp_path / "DAVIS" / "Annotations" / "480p"
+    ann.mkdir(parents=True)
+    for n in names:
+        (ann / n).symlink_to(src / n)
+    rep = fastmask.convert(tmp_path / "DAVIS", tmp_path / "d.json", to="ytvis-json")
+    assert rep.src_format == "png" and rep.converted == 3
+    fastmask.convert(tmp_path / "d.json", tmp_path / "back", to="png")
+    for n in names:
+        want = fastmask.read_pngs(sorted((src / n).glob("*.png")))
+        got = fastmask.read_pngs(sorted((tmp_path / "back" / n).glob("*.png")))
+        np.testing.assert_array_equal(got, want)

@@ -316,7 +316,9 @@ def detect(src: Path) -> str:
 
 def source_root(src: Path, fmt: str) -> Path:
     if fmt == "png" and (src / "Annotations").is_dir():
-        return src / "Annotations"
+        # a DAVIS root: Annotations/<resolution>/<video>/*.png
+        ann = src / "Annotations"
+        return ann / "480p" if (ann / "480p").is_dir() else ann
     if fmt == "png-objects" and (src / "Annotations_6fps").is_dir():
         return src / "Annotations_6fps"
     return src
