@@ -303,10 +303,16 @@ def test_bad_json_inputs(tmp_path: Path) -> None:
     f.write_text(json.dumps(data))
     with pytest.raises(MetadataError, match="do not sum"):
         SAV(tmp_path, "t")["v"].masklets()
+    write_sav(f, objs)
+    data = json.loads(f.read_text())
+    data["masklet"][2][1]["counts"] = "0" * 5
+    f.write_text(json.dumps(data))
+    with pytest.raises(fastmask.RleError, match=r"v_manual\.json: "):
+        SAV(tmp_path, "t")["v"].read_masks()
     with pytest.raises(ValueError, match="to must be one of"):
         fastmask.convert(tmp_path / "t", tmp_path / "o", to="gif")
     # a failed video leaves no output and no temporary folder
-    with pytest.raises(MetadataError):
+    with pytest.raises(fastmask.RleError, match=r"v_manual\.json"):
         fastmask.convert(tmp_path / "t", tmp_path / "o", to="png")
     assert not (tmp_path / "o").exists() or list((tmp_path / "o").iterdir()) == []
 

@@ -24,6 +24,7 @@ from fastmask.datasets._json import (
     Masklets,
     SAVJsonVideo,
     decode_frames,
+    naming,
     parse_vis_video,
 )
 from fastmask.datasets._layouts import SAVVideo
@@ -154,7 +155,8 @@ def write_png_objects(m: Masklets, final: Path, threads: int) -> int:
             idx = [i for i, row in enumerate(m.rles) if row[k] is not None]
             for start in range(0, len(idx), CHUNK):
                 part = idx[start : start + CHUNK]
-                dec = coco.decode([m.rles[i][k] for i in part], threads=threads)  # type: ignore[misc]
+                with naming(m.source):
+                    dec = coco.decode([m.rles[i][k] for i in part], threads=threads)  # type: ignore[misc]
                 paths = [folder / f"{m.frames[i]}.png" for i in part]
                 write_pngs(paths, np.moveaxis(dec, 2, 0), threads=threads)
     except BaseException:
@@ -230,8 +232,9 @@ def write_sav_json(m: Masklets, final: Path, threads: int) -> int:
 def vis_entry(m: Masklets) -> dict[str, Any]:
     """One video's YouTube-VIS ``videos`` entry and annotations (ids given at merge)."""
     flat = [r for row in m.rles for r in row if r is not None]
-    boxes = coco.toBbox(flat).tolist() if flat else []  # type: ignore[arg-type]
-    areas = coco.area(flat).tolist() if flat else []  # type: ignore[arg-type]
+    with naming(m.source):
+        boxes = coco.toBbox(flat).tolist() if flat else []  # type: ignore[arg-type]
+        areas = coco.area(flat).tolist() if flat else []  # type: ignore[arg-type]
     it = iter(range(len(flat)))
     where: dict[tuple[int, int], int] = {}
     for t, row in enumerate(m.rles):

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from numpy.typing import NDArray
 
 from fastmask import coco
 from fastmask import rle as rle_mod
+from fastmask._fastmask import RleError
 from fastmask.datasets._base import (
     Dataset,
     MetadataError,
@@ -110,6 +112,18 @@ def as_rle(obj: Any, h: int, w: int, where: str) -> RLE | None:
     raise MetadataError(f"{where}: a segmentation must be null, an RLE dict or polygons")
 
 
+@contextmanager
+def naming(source: str) -> Iterator[None]:
+    """Re-raise a malformed-RLE error with the file it came from (RLE counts strings are
+    checked when decoded, not when the JSON is parsed: parsing stays at JSON speed)."""
+    try:
+        yield
+    except RleError as e:
+        if not source:
+            raise
+        raise RleError(f"{source}: {e}") from None
+
+
 @dataclass
 class Masklets:
     """One video's masks as compressed RLEs: ``rles[t][k]`` is object ``ids[k]`` on frame
@@ -123,6 +137,8 @@ class Masklets:
     ids: list[int]
     rles: list[list[RLE | None]]
     info: list[dict[str, Any]] = field(default_factory=list)
+    #: the file the RLEs came from (named in decoding errors)
+    source: str = ""
 
     def areas(self) -> NDArray[np.int64]:
         """``(T, N)`` pixel counts (0 where ``None``)."""
@@ -130,7 +146,8 @@ class Masklets:
         out = np.zeros((t, n), np.int64)
         flat = [(i, k, r) for i, row in enumerate(self.rles) for k, r in enumerate(row) if r]
         if flat:
-            a = coco.area([r for _, _, r in flat])
+            with naming(self.source):
+                a = coco.area([r for _, _, r in flat])
             out[[i for i, _, _ in flat], [k for _, k, _ in flat]] = a
         return out
 
@@ -139,7 +156,8 @@ class Masklets:
         idx = [i for i, row in enumerate(self.rles) if row[k] is not None]
         if not idx:
             return idx, np.zeros((0, self.height, self.width), bool)
-        m = coco.decode([self.rles[i][k] for i in idx])  # type: ignore[misc]
+        with naming(self.source):
+            m = coco.decode([self.rles[i][k] for i in idx])  # type: ignore[misc]
         return idx, np.moveaxis(m, 2, 0).astype(bool)
 
 
@@ -169,14 +187,16 @@ def decode_frames(
         dicts.append({lab[m.ids[k]]: r for k in order if (r := row[k]) is not None})
     if not dicts:
         return np.zeros((0, m.height, m.width), np.uint8), np.zeros(0, np.int64)
-    out = rle_mod.decode_labels(dicts, (m.height, m.width), overlap="last", threads=threads)
+    with naming(m.source):
+        out = rle_mod.decode_labels(dicts, (m.height, m.width), overlap="last", threads=threads)
     # Overlapped pixels = sum of the areas - area of the union, on the RLEs (no pixel pass:
     # counting the decoded label maps' non-zero pixels took 40% of a JSON -> PNG conversion).
     over = np.zeros(len(dicts), np.int64)
     for i, d in enumerate(dicts):
         if len(d) > 1:
             rs = list(d.values())
-            over[i] = int(coco.area(rs).sum()) - int(coco.area(coco.merge(rs)))
+            with naming(m.source):
+                over[i] = int(coco.area(rs).sum()) - int(coco.area(coco.merge(rs)))
     return out.astype(np.uint8, copy=False), over
 
 
@@ -241,7 +261,7 @@ class MaskletVideo(Video):
         m = self.masklets()
         idx = self._indices(frames)
         sub = Masklets(m.name, m.height, m.width, [m.frames[i] for i in idx], m.ids,
-                       [m.rles[i] for i in idx])  # fmt: skip
+                       [m.rles[i] for i in idx], source=m.source)  # fmt: skip
         return decode_frames(sub, 0, len(idx), threads=threads)[0]
 
     def read_mask(self, frame: str) -> NDArray[np.uint8]:
@@ -257,7 +277,8 @@ class MaskletVideo(Video):
         out = np.zeros((len(idx), m.height, m.width), bool)
         have = [(j, m.rles[i][k]) for j, i in enumerate(idx) if m.rles[i][k] is not None]
         if have:
-            dec = coco.decode([r for _, r in have], threads=threads)  # type: ignore[misc]
+            with naming(m.source):
+                dec = coco.decode([r for _, r in have], threads=threads)  # type: ignore[misc]
             out[[j for j, _ in have]] = np.moveaxis(dec, 2, 0) != 0
         return out
 
@@ -323,7 +344,7 @@ def parse_sav(
                 info[k][key] = v
     for k, i in enumerate(ids_raw):
         info[k]["masklet_id"] = i
-    return Masklets(name, h, w, [str(s) for s in names], ids, rles, info)
+    return Masklets(name, h, w, [str(s) for s in names], ids, rles, info, where)
 
 
 class SAVJsonVideo(MaskletVideo):
@@ -448,7 +469,7 @@ def parse_vis_video(
     if len(set(ids)) != len(ids):
         raise MetadataError(f"{where}: object ids repeat")
     rles = [[c[t] for c in cols] for t in range(len(frames))]
-    return Masklets(name, h, w, frames, ids, rles, info)
+    return Masklets(name, h, w, frames, ids, rles, info, where)
 
 
 class YouTubeVIS(Dataset):
