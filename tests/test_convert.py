@@ -315,6 +315,12 @@ def test_bad_json_inputs(tmp_path: Path) -> None:
     with pytest.raises(fastmask.RleError, match=r"v_manual\.json"):
         fastmask.convert(tmp_path / "t", tmp_path / "o", to="png")
     assert not (tmp_path / "o").exists() or list((tmp_path / "o").iterdir()) == []
+    # ids over 255 cannot be uint8 labels: png refuses, per-object PNGs do not care
+    write_sav(f, objs, ids=[0, 400])
+    with pytest.raises(ValueError, match=r"v_manual\.json: object ids 0\.\.400 .* use png-objects"):
+        fastmask.convert(tmp_path / "t", tmp_path / "o400", to="png")
+    fastmask.convert(tmp_path / "t", tmp_path / "o400", to="png-objects")  # no such limit
+    assert (tmp_path / "o400" / "v" / "400").is_dir()
 
 
 @pytest.mark.skipif(not (CORPUS / "davis2017-osvos").is_dir(), reason="../shared/corpus absent")

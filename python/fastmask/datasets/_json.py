@@ -161,7 +161,7 @@ class Masklets:
         return idx, np.moveaxis(m, 2, 0).astype(bool)
 
 
-def label_of(ids: Sequence[int]) -> dict[int, int]:
+def label_of(ids: Sequence[int], where: str = "") -> dict[int, int]:
     """The label map value of each object id: the id itself when all are in 1..255, else id + 1
     when that fits (SA-V numbers masklets from 0), else an error (over 255 objects)."""
     if all(1 <= i <= 255 for i in ids):
@@ -169,7 +169,8 @@ def label_of(ids: Sequence[int]) -> dict[int, int]:
     if all(0 <= i <= 254 for i in ids):
         return {i: i + 1 for i in ids}
     raise ValueError(
-        f"object ids {min(ids)}..{max(ids)} ({len(ids)} objects) do not fit uint8 label maps "
+        f"{where + ': ' if where else ''}object ids {min(ids)}..{max(ids)} ({len(ids)} objects) "
+        "do not fit uint8 label maps "
         "(labels 1..255): use png-objects"
     )
 
@@ -180,7 +181,7 @@ def decode_frames(
     """Label maps of frames ``start:stop`` (objects in id order: where masks overlap, the
     larger id wins) and the overlapped pixel count of each frame (pixels covered by two or more
     objects, counted once per extra object)."""
-    lab = label_of(m.ids) if m.ids else {}
+    lab = label_of(m.ids, m.source or m.name) if m.ids else {}
     order = sorted(range(len(m.ids)), key=lambda k: m.ids[k])
     dicts: list[dict[int, RLE]] = []
     for row in m.rles[start:stop]:
