@@ -11,7 +11,12 @@ import fastmask
 import numpy as np
 import pytest
 from fastmask.cli import main
+from fastmask.conversion._formats import sav_fields
 from fastmask.datasets import SAV, MetadataError, YouTubeVIS
+from fastmask.datasets._json import Masklets, decode_frames, parse_sav
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from pycocotools import mask as pmask
 
 CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
@@ -393,3 +398,57 @@ def test_corpus_davis_root_via_ytvis(tmp_path: Path) -> None:
         want = fastmask.read_pngs(sorted((src / n).glob("*.png")))
         got = fastmask.read_pngs(sorted((tmp_path / "back" / n).glob("*.png")))
         np.testing.assert_array_equal(got, want)
+
+
+# ----- properties, in memory (no files): label maps / object masks <-> SA-V JSON ---------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.uint8,
+        st.tuples(st.integers(1, 4), st.integers(1, 9), st.integers(1, 9)),
+        elements=st.sampled_from([0, 0, 1, 2, 5, 255]),
+    )
+)
+def test_property_label_maps_json_round_trip(lab: np.ndarray) -> None:
+    t, h, w = lab.shape
+    enc = fastmask.rle.encode_labels(lab, json=True)
+    ids = sorted({i for f in enc for i in f})
+    empty = {"size": [h, w], "counts": fastmask.rle.counts_to_string([h * w]).decode()}
+    frames = [f"{i:05d}" for i in range(t)]
+    m = Masklets("v", h, w, frames, ids, [[f.get(i, empty) for i in ids] for f in enc])
+    back = parse_sav(json.loads(json.dumps(sav_fields(m))), "mem", "v")
+    assert back.frames == frames and back.ids == ids
+    got, over = decode_frames(back, 0, t)
+    np.testing.assert_array_equal(got, lab)
+    assert not over.any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    arrays(
+        np.bool_,
+        st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 7), st.integers(1, 7)),
+    )
+)
+def test_property_objects_json_round_trip_and_stats(objs: np.ndarray) -> None:
+    n, t, h, w = objs.shape
+    rles = [[compressed(objs[k, i]) for k in range(n)] for i in range(t)]
+    m = Masklets("v", h, w, [f"{4 * i:05d}" for i in range(t)], list(range(n)), rles)
+    d = json.loads(json.dumps(sav_fields(m)))
+    back = parse_sav(d, "mem", "v")
+    for k in range(n):
+        idx, masks = back.object_masks(k)
+        assert idx == list(range(t))
+        np.testing.assert_array_equal(masks, objs[k])
+        area = objs[k].reshape(t, -1).sum(1)
+        vis = area > 0
+        assert d["masklet_size_abs"][k] == pytest.approx(area[vis].mean() if vis.any() else 0.0)
+        first = int(np.argmax(vis)) if vis.any() else 0
+        assert d["masklet_first_appeared_frame"][k] == first
+        assert d["masklet_frame_count"][k] == t - first
+    # label maps: the larger id wins; overlapped pixels = covered more than once
+    lab, over = decode_frames(back, 0, t)
+    np.testing.assert_array_equal(lab, labels_of(objs, [k + 1 for k in range(n)]))
+    np.testing.assert_array_equal(over, np.clip(objs.sum(0) - 1, 0, None).sum(axis=(1, 2)))
