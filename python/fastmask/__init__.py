@@ -7,7 +7,9 @@
 - evaluation: ``fastmask.evaluate(...)`` (results in ``fastmask.evaluation``) and the
   ``fastmask eval`` command;
 - datasets: ``fastmask.datasets`` (DAVIS, YouTube-VOS, MOSE, LVOS, SA-V loaders) and the
-  ``fastmask check-submission`` command.
+  ``fastmask check-submission`` command;
+- conversion: ``fastmask.convert(src, dst, to=...)`` between PNG label maps, SA-V per-object
+  PNGs, SA-V masklet JSON and YouTube-VIS JSON, and the ``fastmask convert`` command.
 """
 
 from fastmask._fastmask import EvaluationError, PngError, RleError, __version__
@@ -46,6 +48,12 @@ from fastmask.evaluation import DatasetEvaluation, Evaluation, evaluate
 # isort: split
 from fastmask import datasets
 
+# --- conversion between mask formats (issue 13) --------------------------------------------
+# The function is ``fastmask.convert``; its package is ``fastmask.conversion``.
+# isort: split
+from fastmask import conversion
+from fastmask.conversion import convert
+
 __all__ = [
     "DAVIS_PALETTE",
     "DatasetEvaluation",
@@ -72,3 +80,5 @@ __all__ = [
 ]
 
 __all__ += ["datasets"]
+
+__all__ += ["conversion", "convert"]

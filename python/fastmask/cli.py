@@ -21,6 +21,7 @@ import numpy as np
 
 import fastmask
 from fastmask._cliutil import Parser
+from fastmask.conversion._cli import add_parser as add_convert_parser
 from fastmask.evaluation.cli import add_parser as add_eval_parser
 from fastmask.evaluation.cli import demo_evaluation
 
@@ -390,6 +391,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(sub)
     add_eval_parser(sub)
     _add_check_submission(sub)
+    add_convert_parser(sub)
     return parser
 
 

@@ -1,6 +1,7 @@
 """Dataset loaders for the video-object-segmentation datasets of the field, read as they ship.
 
-``DAVIS``, ``YouTubeVOS``, ``MOSE``, ``LVOS``, ``SAV`` and the generic ``Folder`` open a root
+``DAVIS``, ``YouTubeVOS``, ``MOSE``, ``LVOS``, ``SAV`` (val/test PNGs, train masklet JSON),
+``YouTubeVIS`` (one VIS/OVIS JSON) and the generic ``Folder`` open a root
 and a split; ``ds.names`` lists the videos, ``ds[name]`` is a :class:`Video` with ``frames``
 (images), ``annotated`` (frames with ground truth), ``objects`` (``{id: ObjectInfo}`` with the
 frame where each object first appears and its category when the metadata has one), and masks
@@ -15,6 +16,7 @@ Example:
 """
 
 from fastmask.datasets._base import Dataset, MetadataError, ObjectInfo, Video, read_list
+from fastmask.datasets._json import Masklets, MaskletVideo, SAVJsonVideo, YouTubeVIS
 from fastmask.datasets._layouts import DAVIS, LVOS, MOSE, SAV, Folder, SAVVideo, YouTubeVOS
 
 __all__ = [
@@ -24,10 +26,14 @@ __all__ = [
     "SAV",
     "Dataset",
     "Folder",
+    "MaskletVideo",
+    "Masklets",
     "MetadataError",
     "ObjectInfo",
+    "SAVJsonVideo",
     "SAVVideo",
     "Video",
+    "YouTubeVIS",
     "YouTubeVOS",
     "read_list",
 ]

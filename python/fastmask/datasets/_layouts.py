@@ -27,6 +27,7 @@ from fastmask.datasets._base import (
     stems,
     subfolders,
 )
+from fastmask.datasets._json import SAVJsonVideo, sav_json_files
 from fastmask.png import read_png, read_pngs
 
 
@@ -432,29 +433,52 @@ class SAVVideo(Video):
 
 
 class SAV(Dataset):
-    """SA-V val / test: ``<split dir>/Annotations_6fps/<video>/<obj:03>/<frame>.png`` (one binary
+    """SA-V. Val / test: ``<split dir>/Annotations_6fps/<video>/<obj:03>/<frame>.png`` (one binary
     mask per object and annotated frame, 6 fps), ``JPEGImages_24fps/<video>/<frame>.jpg`` and the
-    list ``<split>.txt``.
+    list ``<split>.txt``. Train (``sav_train``): ``<video>_manual.json`` and ``<video>_auto.json``
+    masklet files (in the split folder or its ``sav_000/`` ... subfolders), read lazily per
+    video: ``masklets="manual"`` (default), ``"auto"`` or ``"all"`` (auto masklets numbered
+    after the manual ones). Annotated frame ``i`` of a masklet file is frame ``4 i`` of the
+    24 fps video; ``objects[id].extra`` holds the file's per-object fields.
 
     Example:
         >>> ds = fastmask.datasets.SAV("sav_val", "sav_val")  # doctest: +SKIP
         >>> v = ds[ds.names[0]]  # doctest: +SKIP
         >>> v.object_masks(0).shape  # doctest: +SKIP
         (40, 848, 480)
+        >>> train = fastmask.datasets.SAV("sa-v", "sav_train", masklets="all")  # doctest: +SKIP
+        >>> train["sav_000001"].objects[0].extra["masklet_size_bucket"]  # doctest: +SKIP
+        'large'
     """
 
-    def __init__(self, root: PathLike, split: str = "sav_val") -> None:
+    def __init__(self, root: PathLike, split: str = "sav_val", *, masklets: str = "manual") -> None:
+        if masklets not in ("manual", "auto", "all"):
+            raise ValueError(f"masklets must be 'manual', 'auto' or 'all', got {masklets!r}")
         self.root = Path(root)
         self.split = split
+        self.masklets = masklets
+        self.meta = {}
+        self._json: dict[str, list[Path]] | None = None
+        base = self.root / split if (self.root / split).is_dir() else self.root
+        if not (base / "Annotations_6fps").is_dir() and base.is_dir():
+            files = sav_json_files(base, masklets)
+            if files:
+                self.split_dir = base
+                self._json = files
+                self.names = list(files)
+                self.mask_root = base
+                self.image_root = base / "JPEGImages_24fps"
+                return
         self.split_dir = pick_split_dir(self.root, split, "Annotations_6fps", "SA-V")
         self.mask_root = self.split_dir / "Annotations_6fps"
         self.image_root = self.split_dir / "JPEGImages_24fps"
         lst = self.split_dir / f"{split}.txt"
         self.names = read_list(lst) if lst.is_file() else subfolders(self.mask_root)
-        self.meta = {}
 
     def _video(self, name: str) -> Video:
         img = self.image_root / name
+        if self._json is not None:
+            return SAVJsonVideo(name, self._json[name], img if img.is_dir() else None)
         return SAVVideo(name, self.mask_root / name, img if img.is_dir() else None)
 
 

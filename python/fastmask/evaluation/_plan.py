@@ -330,7 +330,7 @@ def _workers(kind: str, executor: Any) -> int:
     return max(1, int(getattr(executor, "_max_workers", 0) or os.cpu_count() or 1))
 
 
-def batches(jobs: Sequence[Job], workers: int, batch_size: int | None = None) -> list[list[Job]]:
+def batches(jobs: Sequence[Any], workers: int, batch_size: int | None = None) -> list[list[Any]]:
     """Jobs in consecutive batches: ``batch_size`` videos each, by default about four tasks per
     worker (load balance) and at most 256 videos per task (a progress step, a bounded result).
 
@@ -382,13 +382,20 @@ def run(
 
 
 def _submit(
-    kind: str, executor: Any, work: list[list[Job]], threads: int, step: Callable[[int], None]
-) -> list[Partial]:
-    out: list[Partial] = []
+    kind: str,
+    executor: Any,
+    work: list[list[Any]],
+    threads: int,
+    step: Callable[[int], None],
+    fn: Callable[[list[Any], int], list[Any]] = _run_batch,
+) -> list[Any]:
+    """Run ``fn(batch, threads)`` for every batch on the executor (``fastmask.convert`` passes
+    its own ``fn``); ``step(n)`` as each batch of ``n`` results comes back."""
+    out: list[Any] = []
     if kind == "futures":
         from concurrent.futures import as_completed
 
-        futures = [executor.submit(_run_batch, b, threads) for b in work]
+        futures = [executor.submit(fn, b, threads) for b in work]
         try:
             for fut in as_completed(futures):
                 got = fut.result()
@@ -401,7 +408,7 @@ def _submit(
     elif kind == "dask":
         from distributed import as_completed as dask_completed  # type: ignore[import-not-found]
 
-        futures = [executor.submit(_run_batch, b, threads, pure=False) for b in work]
+        futures = [executor.submit(fn, b, threads, pure=False) for b in work]
         try:
             for fut in dask_completed(futures):
                 got = fut.result()
@@ -413,7 +420,7 @@ def _submit(
     else:
         import ray
 
-        task = ray.remote(num_cpus=threads)(_run_batch)
+        task = ray.remote(num_cpus=threads)(fn)
         refs = [task.remote(b, threads) for b in work]
         try:
             while refs:
