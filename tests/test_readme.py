@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import test_convert as convert_tests
 from dsref import gen as dsgen
 from evalref import gen
 from fastmask.cli import main
@@ -53,6 +54,23 @@ def _sav_like(root: Path) -> None:
     gen.write_sav(root / "results" / "sam2", res)
 
 
+def _json_like(root: Path) -> None:
+    """SA-V train masklet JSON (``SA-V/sav_train/sav_000`` and ``sav_train/sav_000``), a
+    YouTube-VIS file ``ovis/annotations_train.json`` and SA-V val PNGs in ``sav_val``, made as
+    tests/test_convert.py makes them (pycocotools RLE)."""
+    rng = np.random.default_rng(2)
+    for train in (root / "SA-V" / "sav_train", root / "sav_train"):
+        for i, (t, n) in enumerate([(6, 3), (4, 2)], start=1):
+            f = train / "sav_000" / f"sav_{i:06d}_manual.json"
+            convert_tests.write_sav(f, convert_tests.make_objects(rng, t, n, 24, 32))
+            data = json.loads(f.read_text())
+            data["masklet_size_bucket"] = ["small"] * n  # one of SA-V's per-object fields
+            f.write_text(json.dumps(data))
+    (root / "ovis").mkdir()
+    convert_tests.vis_json(root / "ovis" / "annotations_train.json", rng)
+    shutil.copytree(root / "SA-V" / "sav_val", root / "sav_val")
+
+
 def _youtube_vos(root: Path, submission: bool) -> None:
     dsgen.youtube_vos(root / "youtube-vos", "train", videos=2, frames=20)
     dsgen.youtube_vos(root / "youtube-vos", "valid", videos=2, frames=20)
@@ -83,8 +101,10 @@ def _commands(block: str) -> list[list[str]]:
 def test_readme_block_runs(lang: str, code: str, tmp_path, monkeypatch, capsys) -> None:
     _davis_like(tmp_path)
     _youtube_vos(tmp_path, submission="check-submission" in code)
-    if "SA-V" in code:
+    if "SA-V" in code or "sav_val" in code:
         _sav_like(tmp_path)
+    if "sav_train" in code:
+        _json_like(tmp_path)
     monkeypatch.chdir(tmp_path)
     if lang == "python":
         exec(compile(code, f"{README}:{lang} block", "exec"), {"__name__": "__readme__"})
