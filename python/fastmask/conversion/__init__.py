@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from fastmask.conversion import _formats
 from fastmask.conversion._formats import FORMATS, detect
@@ -51,7 +51,7 @@ from fastmask.evaluation._plan import (
 
 __all__ = ["FORMATS", "ConvertJob", "ConvertReport", "convert", "detect", "plan_convert"]
 
-Progress = Union[bool, Callable[[int, int], None]]
+Progress = bool | Callable[[int, int], None]
 
 
 @dataclass
@@ -194,13 +194,28 @@ def convert(
     batch_size: int | None = None,
     masklets: str = "manual",
 ) -> ConvertReport:
-    """Convert every video of ``src`` into ``dst`` in format ``to`` (see the module docstring
-    for the formats). ``threads``: decode/encode threads (default: one per core; with an
-    ``executor``, per task, default 1). ``progress``: a bar on stderr (``True``) or a callback
-    ``(done, total)``. Videos already in ``dst`` are skipped (not for ``ytvis-json``, one file
-    written at the end). ``masklets``: which SA-V train files to read (``"manual"``,
-    ``"auto"`` or ``"all"``, auto masklets numbered after the manual ones). Returns a
-    :class:`ConvertReport`.
+    """Convert every video of ``src`` into ``dst`` in format ``to``, one video at a time.
+
+    Args:
+        src: a folder (``png``: ``<video>/<frame>.png`` label maps, e.g. a DAVIS
+            ``Annotations/480p``; ``png-objects``: ``<video>/<obj>/<frame>.png`` binary masks;
+            ``sav-json``: ``<video>.json`` or SA-V train's ``<video>_manual.json`` /
+            ``_auto.json``, also in ``sav_000/``... subfolders) or a YouTube-VIS ``.json`` file.
+        dst: the output folder (or ``.json`` file for ``ytvis-json``).
+        to: ``"png"``, ``"png-objects"``, ``"sav-json"`` or ``"ytvis-json"``.
+        src_format: one of the same names; detected from ``src`` when ``None``.
+        threads: decode/encode threads (default: one per core; with an ``executor``, per
+            task, default 1).
+        progress: a bar on stderr (``True``) or a callback ``(done, total)``.
+        executor: run the per-video jobs on a ``concurrent.futures.Executor``, a
+            ``dask.distributed.Client`` or ``"ray"`` (as ``fastmask.evaluation.run``).
+        batch_size: videos per executor task (default: about 4 tasks per worker).
+        masklets: which SA-V train files to read: ``"manual"``, ``"auto"`` or ``"all"`` (auto
+            masklets numbered after the manual ones).
+
+    Videos already in ``dst`` are skipped, so an interrupted run resumes (not for
+    ``ytvis-json``: one file, written at the end). Where objects overlap in a ``png`` output the
+    larger id wins; the report counts the overlapped pixels. Returns a :class:`ConvertReport`.
 
     Example:
         >>> import fastmask, numpy as np, tempfile, pathlib
