@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use super::atomic::TempFile;
 use super::decode::{decode_into, output_spec, parse, Limits, Mode, Out, OutputSpec};
-use super::encode::{encode_gray16, encode_indexed, Compression};
+use super::encode::{encode_gray16, encode_indexed, Compression, PaletteSize};
 use super::palette::Rgb;
 use crate::error::{Error, Result};
 use crate::parallel;
@@ -110,9 +110,10 @@ pub fn encode_frame(
     width: usize,
     palette: &[Rgb; 256],
     compression: Compression,
+    palette_size: PaletteSize,
 ) -> Result<Vec<u8>> {
     match frame {
-        Frames::U8(l) => encode_indexed(l, height, width, palette, compression),
+        Frames::U8(l) => encode_indexed(l, height, width, palette, compression, palette_size),
         Frames::U16(l) => encode_gray16(l, height, width, compression),
     }
 }
@@ -127,6 +128,7 @@ pub fn write_frames(
     width: usize,
     palette: &[Rgb; 256],
     compression: Compression,
+    palette_size: PaletteSize,
     threads: usize,
 ) -> Result<()> {
     let frame_len = height * width;
@@ -148,7 +150,7 @@ pub fn write_frames(
     // Temporaries are dropped (removed) with this vector unless committed.
     let temps: Mutex<Vec<Option<TempFile>>> = Mutex::new((0..paths.len()).map(|_| None).collect());
     parallel::for_each(paths.iter(), threads, |i, path| {
-        let bytes = encode_frame(frame(i), height, width, palette, compression)
+        let bytes = encode_frame(frame(i), height, width, palette, compression, palette_size)
             .map_err(|e| add_frame(e, i, path))?;
         let tmp = TempFile::write(path, &bytes)?;
         temps.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(tmp);
@@ -196,6 +198,7 @@ mod tests {
                 w,
                 &DAVIS_PALETTE,
                 Compression::Fast,
+                PaletteSize::Full,
                 threads,
             )
             .unwrap();
@@ -225,12 +228,28 @@ mod tests {
         let b = d.join("b.png");
         fs::write(
             &a,
-            encode_indexed(&[0; 6], 2, 3, &DAVIS_PALETTE, Compression::Fast).unwrap(),
+            encode_indexed(
+                &[0; 6],
+                2,
+                3,
+                &DAVIS_PALETTE,
+                Compression::Fast,
+                PaletteSize::Full,
+            )
+            .unwrap(),
         )
         .unwrap();
         fs::write(
             &b,
-            encode_indexed(&[0; 6], 3, 2, &DAVIS_PALETTE, Compression::Fast).unwrap(),
+            encode_indexed(
+                &[0; 6],
+                3,
+                2,
+                &DAVIS_PALETTE,
+                Compression::Fast,
+                PaletteSize::Full,
+            )
+            .unwrap(),
         )
         .unwrap();
         let mode = Mode::Labels(&DAVIS_PALETTE);
@@ -269,6 +288,7 @@ mod tests {
             2,
             &DAVIS_PALETTE,
             Compression::Fast,
+            PaletteSize::Full,
             2,
         );
         assert!(e.unwrap_err().to_string().contains("x.png"));
