@@ -121,6 +121,7 @@ pub fn encode_frame(
 /// Encode and write every frame to its path. All frames are encoded and written to temporary
 /// files first (in parallel); only when every one succeeded are they renamed into place. On any
 /// error every temporary file is removed and no destination has been touched.
+#[allow(clippy::too_many_arguments)]
 pub fn write_frames(
     paths: &[PathBuf],
     frames: Frames<'_>,
