@@ -252,6 +252,18 @@ pub(crate) fn pack_objects<T: super::Label>(
         };
         for (x, c) in row.chunks_exact(WORD).enumerate() {
             let c = <&[T; WORD]>::try_from(c).expect("64 pixels");
+            if !zero_is_object && !T::any_nonzero(c) {
+                continue; // background: an OR fold, cheaper than the uniform test
+            }
+            if let [k] = objects {
+                // One object: a single compare pass beats the uniform test (blackswan
+                // `per_object`: 2.07 M -> 1.98 M instructions per call, callgrind).
+                let bits = T::eq64(c, *k);
+                if bits != 0 {
+                    set(0, x, bits, out);
+                }
+                continue;
+            }
             let (a, b) = c.split_at(RUN);
             let (a, b) = (<&[T; RUN]>::try_from(a), <&[T; RUN]>::try_from(b));
             if let (Ok(a), Ok(b)) = (a, b) {
