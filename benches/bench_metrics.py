@@ -6,7 +6,11 @@ Groups (one baseline each, ratios printed by ``conftest.py``):
 - ``F object-frame <res> vs cropped``: the same computation cropped to both masks' bounding box
   plus the disk radius, the speed-up a numpy/OpenCV user gets without fastmask;
 - ``J all objects 480p``: a ``count_nonzero`` loop over the objects of an OSVOS label map;
-- ``J&F all objects 480p``: the official per-object loop (informational).
+- ``J&F all objects 480p``: the official per-object loop (informational);
+- ``F all objects 480p <seq> vs official``: multi-object OSVOS frames (gold-fish, pigs, india),
+  the official F per object against ``boundary_f`` per object and one ``per_object`` call;
+- ``J+F per_object vs binary 480p <seq>``: label-map ``per_object`` against ``jaccard`` +
+  ``boundary_f`` per object on the same objects, target <= 1.2x its time.
 
 Masks: the DAVIS-2016 ground truth of ``blackswan`` against OSVOS's real prediction of it at 480p,
 and the same pair upscaled (nearest) to 1920x1080; an OSVOS multi-object label map (``gold-fish``,
@@ -218,3 +222,66 @@ def test_jf_all_objects(benchmark, impl):
     else:
         benchmark.extra_info["baseline"] = True
         benchmark(_official_jf, gt, pred, ids)
+
+
+# --- multi-object sequences: per object, against the official computation -----------------
+
+MULTI = ["gold-fish", "pigs", "india"]
+
+
+def _multi_pair(seq: str) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """OSVOS's prediction of frame t against its prediction of frame t + 3 (real shapes with
+    real motion between them), or generated circles without the corpus."""
+    files = sorted((CORPUS / "davis2017-osvos" / seq).glob("*.png"))
+    if len(files) > 3:
+        t = len(files) // 2
+        gt, pred = np.array(Image.open(files[t])), np.array(Image.open(files[t + 3]))
+    else:
+        gt = np.zeros((480, 854), np.uint8)
+        for k in range(1, 4):
+            cv2.circle(gt, (200 * k, 100 + 80 * k), 70, k, -1)
+        pred = _shift(gt, 3, -5)
+    ids = list(range(1, int(max(gt.max(), pred.max())) + 1))
+    return gt, pred, ids
+
+
+@pytest.mark.parametrize("seq", MULTI)
+@pytest.mark.parametrize("impl", ["official", "fastmask boundary_f", "fastmask per_object"])
+def test_f_per_object_multi(benchmark, seq, impl):
+    """F of every object of a multi-object frame: the official full-frame ``f_measure`` per
+    object (baseline) against ``boundary_f`` per object and one ``per_object`` call."""
+    gt, pred, ids = _multi_pair(seq)
+    gms, pms = [gt == k for k in ids], [pred == k for k in ids]
+    expect = [official_f(p, g) for g, p in zip(gms, pms)]
+    benchmark.group = f"F all objects 480p {seq} ({len(ids)} objects) vs official"
+    benchmark.extra_info["impl"] = impl
+    if impl == "official":
+        benchmark.extra_info["baseline"] = True
+        benchmark(lambda: [official_f(p, g) for g, p in zip(gms, pms)])
+    elif impl == "fastmask boundary_f":
+        benchmark.extra_info["target"] = ">= 50x"
+        got = benchmark(lambda: [metrics.boundary_f(g, p) for g, p in zip(gms, pms)])
+        assert got == expect
+    else:
+        benchmark.extra_info["target"] = ">= 50x"
+        _, f = benchmark(metrics.per_object, gt, pred, ids)
+        assert f.tolist() == expect
+
+
+@pytest.mark.parametrize("seq", [*MULTI, "blackswan"])
+@pytest.mark.parametrize("impl", ["jaccard + boundary_f", "per_object"])
+def test_per_object_vs_binary(benchmark, seq, impl):
+    """Label-map ``per_object`` against the binary path on the same objects (baseline:
+    ``jaccard`` + ``boundary_f`` per object); target: at most 1.2x its time."""
+    gt, pred, ids = _multi_pair(seq)
+    gms, pms = [gt == k for k in ids], [pred == k for k in ids]
+    benchmark.group = f"J+F per_object vs binary 480p {seq} ({len(ids)} objects)"
+    benchmark.extra_info["impl"] = impl
+    if impl == "per_object":
+        benchmark.extra_info["target"] = ">= 0.83x (<= 1.2x binary)"
+        benchmark(metrics.per_object, gt, pred, ids)
+    else:
+        benchmark.extra_info["baseline"] = True
+        benchmark(
+            lambda: [(metrics.jaccard(g, p), metrics.boundary_f(g, p)) for g, p in zip(gms, pms)]
+        )

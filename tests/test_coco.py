@@ -523,3 +523,55 @@ def test_zero_length_runs_are_handled_correctly(h, w, seed, n):
     np.testing.assert_allclose(coco.iou(rles, rles, [0] * n), want_iou, rtol=0, atol=0)
     assert coco.area(rles).tolist() == [int(m.sum()) for m in ms]
     assert coco.toBbox(rles).tolist() == [_bbox(m) for m in ms]
+
+
+# --- the binding's fast count-string path against the checked codec ------------------------
+
+_count_chars = st.text(alphabet=[chr(c) for c in range(ord("0"), ord("o") + 1)], max_size=14)
+
+
+@st.composite
+def _count_strings(draw: st.DrawFn) -> tuple[str, int]:
+    """Random strings, and strings of real counts (values up to 2^31: 1 to 7 characters),
+    for the right number of pixels or one off."""
+    from fastmask import _fastmask
+
+    if draw(st.booleans()):
+        return draw(_count_chars), draw(st.integers(1, 40))
+    counts = draw(st.lists(st.integers(0, 2**31 - 1) | st.integers(0, 9), min_size=1, max_size=9))
+    s = _fastmask._counts_to_string(counts).decode()
+    return s, max(1, sum(counts) + draw(st.sampled_from([0, 0, 0, -1, 1])))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_count_strings())
+def test_fast_count_path_agrees_with_the_checked_codec(case: tuple[str, int]) -> None:
+    """`area`, `toBbox` and `decode` parse well-formed strings with a tight loop and hand
+    anything else to the checked codec: both must give the same counts or the same error."""
+    from fastmask import _fastmask
+
+    s, pixels = case
+    if pixels > 2**31:
+        return
+    rle = {"size": [1, pixels], "counts": s.encode()}
+    try:
+        counts = _fastmask._string_to_counts(s.encode())
+        valid = sum(counts) == pixels and len(counts) <= pixels + 1
+    except fastmask.RleError:
+        valid = False
+    if not valid:
+        for call in (coco.area, coco.toBbox, coco.decode):
+            with pytest.raises(fastmask.RleError):
+                call(rle)
+        return
+    assert coco.area(rle) == sum(counts[1::2])
+    assert coco.area([rle, rle]).tolist() == [sum(counts[1::2])] * 2
+    if pixels <= 4096:
+        mask = np.repeat(np.arange(len(counts)) % 2, counts).astype(np.uint8).reshape(1, pixels)
+        assert np.array_equal(coco.decode(rle), mask)
+
+
+def test_area_of_many_rles_does_not_overflow() -> None:
+    """pycocotools 2.0.11 raises OverflowError from 256 RLEs on; fastmask returns them."""
+    rles = coco.encode(np.asfortranarray(np.ones((4, 5, 300), np.uint8)))
+    assert coco.area(rles).tolist() == [20] * 300

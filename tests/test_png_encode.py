@@ -48,24 +48,52 @@ def label_maps(draw: st.DrawFn) -> np.ndarray:
 compressions = st.sampled_from(["fast", "small", 0, 1, 6, 9])
 
 
-@settings(max_examples=120, deadline=None)
-@given(label_maps(), compressions)
-def test_round_trip(labels: np.ndarray, compression: str | int) -> None:
-    data = fastmask.encode_png(labels, compression=compression)
+@settings(max_examples=150, deadline=None)
+@given(label_maps(), compressions, st.sampled_from([None, "full", "used"]))
+def test_round_trip(labels: np.ndarray, compression: str | int, palette_size: str | None) -> None:
+    data = fastmask.encode_png(labels, compression=compression, palette_size=palette_size)
     back = fastmask.decode_png(data)
     want_dtype = np.uint16 if labels.dtype == np.uint16 else np.uint8
     assert back.dtype == want_dtype
     assert np.array_equal(back, labels.astype(want_dtype))
-    # Pillow reads the same indices; palette files carry the full DAVIS palette.
+    # Pillow reads the same indices; palette files carry the DAVIS palette: all 256 entries,
+    # or entries 0..max(label) with palette_size="used" (the default of "small").
     with Image.open(io.BytesIO(data)) as im:
         assert np.array_equal(np.array(im), labels.astype(want_dtype))
         if want_dtype == np.uint8:
             assert im.mode == "P"
+            used = palette_size == "used" or (palette_size is None and compression == "small")
+            n = int(labels.max()) + 1 if used else 256
             assert np.array_equal(
-                np.array(im.getpalette(), np.uint8).reshape(-1, 3), fastmask.DAVIS_PALETTE
+                np.array(im.getpalette(), np.uint8).reshape(-1, 3), fastmask.DAVIS_PALETTE[:n]
             )
         else:
             assert im.mode == "I;16"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    label_maps().filter(lambda a: a.dtype != np.uint16),
+    hnp.arrays(np.uint8, st.tuples(st.integers(1, 256), st.just(3))),
+    st.sampled_from(["fast", "small", 9]),
+)
+def test_used_palette_keeps_indices_and_colours(
+    labels: np.ndarray, pal: np.ndarray, compression: str | int
+) -> None:
+    """Only entries 0..max(label) are written: the caller's colours, then DAVIS padding."""
+    data = fastmask.encode_png(labels, pal, compression=compression, palette_size="used")
+    n = int(labels.max()) + 1
+    want = fastmask.DAVIS_PALETTE.copy()
+    want[: len(pal)] = pal
+    assert fastmask.png_info(data).palette_entries == n
+    back, stored = fastmask.decode_png(data, palette=True)
+    assert np.array_equal(back, labels.astype(np.uint8))
+    assert np.array_equal(stored, want[:n])
+    with Image.open(io.BytesIO(data)) as im:
+        assert np.array_equal(np.array(im), labels.astype(np.uint8))
+        assert np.array_equal(np.array(im.getpalette(), np.uint8).reshape(-1, 3), want[:n])
+        # Every pixel shows the colour its label has in the given palette.
+        assert np.array_equal(np.array(im.convert("RGB")), want[labels.astype(np.uint8)])
 
 
 @settings(max_examples=40, deadline=None)
@@ -113,6 +141,7 @@ def test_other_integer_dtypes_are_accepted_in_range() -> None:
         (np.zeros((2, 2), np.uint8), {"palette": [[0, 0, 256]]}, "0..255"),
         (np.zeros((2, 2), np.uint8), {"palette": np.zeros((1, 3))}, "integers"),
         (np.zeros((2, 2), np.uint16), {"palette": [[1, 2, 3]]}, "no palette"),
+        (np.zeros((2, 2), np.uint8), {"palette_size": "some"}, "palette_size must be"),
     ],
 )
 def test_bad_arguments_raise_value_error(labels: np.ndarray, kwargs: dict, match: str) -> None:
@@ -178,20 +207,51 @@ def test_fast_is_no_larger_than_pillow_default() -> None:
     assert not larger, "\n".join(larger)
 
 
-def test_small_is_no_larger_than_pillow_optimize() -> None:
-    # Zopfli takes ~0.1 s per 854x480 frame and ~1 s at 1080p: every generated 854x480 mask (so
-    # a clone without the corpus still compares 3) and a third of the real ones.
+def _peer_sizes(labels: np.ndarray) -> dict[str, int]:
+    """What a user gets from the other encoders: Pillow optimize=True (zlib level 9) with the
+    full DAVIS palette and with only the used entries (Pillow then also lowers the bit depth),
+    and imagecodecs level 9 when installed (grayscale: no PLTE at all)."""
+    n = int(labels.max()) + 1
+    sizes = {"Pillow optimize": _pillow_size(labels, optimize=True)}
+    im = Image.fromarray(labels, "P")
+    im.putpalette(fastmask.DAVIS_PALETTE[:n].tobytes())
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", optimize=True)
+    sizes["Pillow optimize, used palette"] = len(buf.getvalue())
+    try:
+        import imagecodecs  # type: ignore[import-not-found]
+    except ImportError:
+        pass
+    else:
+        if n <= 16:  # 0/255 masks need a 256-entry PLTE that a grayscale file does without
+            sizes["imagecodecs level 9"] = len(imagecodecs.png_encode(labels, level=9))
+    return sizes
+
+
+def test_small_is_no_larger_than_any_peer() -> None:
+    # Zopfli takes ~0.3 s per 854x480 frame and seconds at 1080p: every generated 854x480 mask
+    # (so a clone without the corpus still compares 3) and a third of the real ones.
     small = [c for c in _size_cases() if c[1].shape[0] <= 720]
     generated = [c for c in small if c[0].startswith("generated-")]
     cases = generated + [c for c in small if not c[0].startswith("generated-")][::3]
+    cases += [(str(p), fastmask.read_png(p)) for p in corpus_pngs("davis2016")[::700]]
     larger = []
     for name, labels in cases:
         ours = len(fastmask.encode_png(labels, compression="small"))
-        pil = _pillow_size(labels, optimize=True)
-        if ours > pil:
-            larger.append(f"{name}: small {ours} > Pillow optimize {pil}")
+        for peer, size in _peer_sizes(labels).items():
+            if ours > size:
+                larger.append(f"{name}: small {ours} > {peer} {size}")
     assert not larger, "\n".join(larger)
     assert len(cases) >= 3
+
+
+def test_level_9_is_no_larger_than_fast() -> None:
+    larger = []
+    for name, labels in _size_cases():
+        fast, l9 = (len(fastmask.encode_png(labels, compression=c)) for c in ("fast", 9))
+        if l9 > fast:
+            larger.append(f"{name}: level 9 {l9} > fast {fast}")
+    assert not larger, "\n".join(larger)
 
 
 def test_levels_compare_with_pillow_compress_level() -> None:

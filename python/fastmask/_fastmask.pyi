@@ -56,12 +56,14 @@ def _encode_png(
     labels: npt.NDArray[np.uint8] | npt.NDArray[np.uint16],
     palette: bytes | None,
     compression: str | int,
+    palette_size: str,
 ) -> bytes: ...
 def _write_png(
     path: str | os.PathLike[str],
     labels: npt.NDArray[np.uint8] | npt.NDArray[np.uint16],
     palette: bytes | None,
     compression: str | int,
+    palette_size: str,
 ) -> None: ...
 def _read_pngs(
     paths: Sequence[str | os.PathLike[str]],
@@ -76,6 +78,7 @@ def _write_pngs(
     palette: bytes | None,
     compression: str | int,
     threads: int | None,
+    palette_size: str,
 ) -> None: ...
 def _davis_palette() -> bytes: ...
 def _inflate(data: bytes, size: int) -> bytes: ...

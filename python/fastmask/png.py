@@ -15,8 +15,9 @@ Decoding returns the *stored sample values* as numpy arrays, never colours:
 Transparency (tRNS) is reported by :func:`png_info` and otherwise ignored. Ancillary chunks
 (text, ICC profiles, ...) are skipped without being decompressed; every chunk's CRC is checked.
 
-Encoding writes ``uint8``/``bool`` labels as an 8-bit palette PNG with a full 256-entry palette
-(yours first, padded with the DAVIS colours), and ``uint16`` labels as 16-bit grayscale.
+Encoding writes ``uint8``/``bool`` labels as a palette PNG (your colours first, padded with the
+DAVIS colours; all 256 entries, or only those the labels use), and ``uint16`` labels as 16-bit
+grayscale.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ PathLike = Union[str, "os.PathLike[str]"]
 #: What ``read_png`` opens: a path, or a binary file object (``open(p, "rb")``, ``io.BytesIO``).
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 Compression = Literal["fast", "small"] | int
+PaletteSize = Literal["full", "used"]
 Labels = NDArray[Any]
 LabelsAndPalette = tuple[NDArray[Any], NDArray[np.uint8] | None]
 
@@ -396,11 +398,20 @@ def _compression(compression: Any) -> Any:
     return compression if isinstance(compression, str) else int(compression)
 
 
+def _palette_size(palette_size: Any, compression: Any) -> str:
+    if palette_size is None:
+        return "used" if isinstance(compression, str) and compression == "small" else "full"
+    if palette_size not in ("full", "used"):
+        raise ValueError(f'palette_size must be "full", "used" or None, got {palette_size!r}')
+    return str(palette_size)
+
+
 def encode_png(
     labels: ArrayLike,
     palette: ArrayLike | None = None,
     *,
     compression: Compression = "fast",
+    palette_size: PaletteSize | None = None,
 ) -> bytes:
     """Encode an ``(H, W)`` label map as PNG bytes.
 
@@ -409,27 +420,38 @@ def encode_png(
             Other integer dtypes are accepted when every value is in 0..255. Strided views and
             Fortran-ordered arrays are fine.
         palette: ``(N, 3)`` colours for labels 0..N-1 (N <= 256), or a flat sequence of 3N
-            values such as Pillow's ``getpalette()``. The file always gets a full 256-entry PLTE:
-            these colours first, then the :data:`DAVIS_PALETTE` colours (default: all DAVIS).
-            Not allowed with ``uint16`` labels.
+            values such as Pillow's ``getpalette()``: these colours first, then the
+            :data:`DAVIS_PALETTE` colours (default: all DAVIS). Not allowed with ``uint16``
+            labels.
         compression: ``"fast"`` (default: several times faster than Pillow), ``"small"``
-            (optimal parsing with Zopfli: smaller than Pillow's ``optimize=True``, about 0.1 s
-            per 854x480 mask, for archiving), or a zlib level 0..9 (like Pillow's
-            ``compress_level``).
+            (Zopfli's optimal parsing on labels packed to the lowest bit depth that holds
+            them: smaller than Pillow's ``optimize=True`` and imagecodecs level 9 on the
+            corpus masks, 0.3-0.6 s of CPU per 854x480 mask, for archiving), or a zlib level
+            0..9 (like Pillow's ``compress_level``; levels 1..9 keep our "fast" stream when it
+            is smaller, so they are never larger than ``"fast"``).
+        palette_size: ``"full"`` writes all 256 palette entries; ``"used"`` only entries
+            0..max(label), the colours the labels can show (the PLTE chunk of 256 entries is
+            780 bytes, ~30% of a typical 854x480 mask file). Default: ``"used"`` with
+            ``"small"``, ``"full"`` otherwise.
 
     Returns:
-        The PNG file as ``bytes``. Pillow reads it back with identical indices and palette.
+        The PNG file as ``bytes``. Pillow reads it back with identical indices and colours.
 
     Example:
         >>> png = fastmask.encode_png(np.eye(4, dtype=np.uint8))
         >>> np.array_equal(fastmask.decode_png(png), np.eye(4))
         True
+        >>> small = fastmask.encode_png(np.eye(4, dtype=np.uint8), compression="small")
+        >>> fastmask.png_info(small).palette_entries, fastmask.png_info(small).bit_depth
+        (2, 1)
     """
     arr = _label_array(labels, 2, "labels")
     pal = _palette_bytes(palette, "palette")
     if pal is not None and arr.dtype == np.uint16:
         raise ValueError("uint16 labels are written as 16-bit grayscale, which has no palette")
-    return _fastmask._encode_png(arr, pal, _compression(compression))
+    return _fastmask._encode_png(
+        arr, pal, _compression(compression), _palette_size(palette_size, compression)
+    )
 
 
 def write_png(
@@ -438,6 +460,7 @@ def write_png(
     palette: ArrayLike | None = None,
     *,
     compression: Compression = "fast",
+    palette_size: PaletteSize | None = None,
 ) -> None:
     """Encode an ``(H, W)`` label map as a PNG file at ``path``.
 
@@ -447,15 +470,19 @@ def write_png(
             Other integer dtypes are accepted when every value is in 0..255. Strided views and
             Fortran-ordered arrays are fine.
         palette: ``(N, 3)`` colours for labels 0..N-1 (N <= 256), or a flat sequence of 3N
-            values such as Pillow's ``getpalette()``. The file always gets a full 256-entry PLTE:
-            these colours first, then the :data:`DAVIS_PALETTE` colours (default: all DAVIS).
-            Not allowed with ``uint16`` labels.
-        compression: ``"fast"`` (default), ``"small"`` (Zopfli: smaller than Pillow's
-            ``optimize=True``, about 0.1 s per 854x480 mask) or a zlib level 0..9.
+            values such as Pillow's ``getpalette()``: these colours first, then the
+            :data:`DAVIS_PALETTE` colours (default: all DAVIS). Not allowed with ``uint16``
+            labels.
+        compression: ``"fast"`` (default), ``"small"`` (Zopfli on labels packed to the lowest
+            bit depth: smaller than Pillow's ``optimize=True``, 0.3-0.6 s of CPU per 854x480
+            mask) or a zlib level 0..9 (never larger than ``"fast"``).
+        palette_size: ``"full"`` writes all 256 palette entries, ``"used"`` only entries
+            0..max(label). Default: ``"used"`` with ``"small"``, ``"full"`` otherwise.
 
     The write is atomic: the file is written under a temporary name in the same folder
-    (``.<name>.<pid>.<n>.tmp``) and renamed over ``path`` only when complete. On any error no
-    partial file remains and an existing ``path`` keeps its contents.
+    (``.<name>.fastmask-<pid>-<n>.tmp``) and renamed over ``path`` only when complete. On any
+    error no partial file remains and an existing ``path`` keeps its contents; temporaries a
+    killed process left behind are removed by the next write into that folder.
 
     Raises:
         FileNotFoundError: the folder does not exist (the message names it).
@@ -473,7 +500,13 @@ def write_png(
     if pal is not None and arr.dtype == np.uint16:
         raise ValueError("uint16 labels are written as 16-bit grayscale, which has no palette")
     try:
-        _fastmask._write_png(os.fspath(path), arr, pal, _compression(compression))
+        _fastmask._write_png(
+            os.fspath(path),
+            arr,
+            pal,
+            _compression(compression),
+            _palette_size(palette_size, compression),
+        )
     except FileNotFoundError as e:
         raise (_missing_folder(path) or e) from None
 
@@ -498,6 +531,7 @@ def write_pngs(
     *,
     threads: int | None = None,
     compression: Compression = "fast",
+    palette_size: PaletteSize | None = None,
 ) -> None:
     """Write a ``(T, H, W)`` stack of label maps to ``T`` files, encoding in parallel.
 
@@ -506,9 +540,12 @@ def write_pngs(
         stack: ``(T, H, W)`` labels: ``uint8`` or ``bool`` -> 8-bit palette PNGs, ``uint16`` ->
             16-bit grayscale; other integer dtypes when every value is in 0..255.
         palette: ``(N, 3)`` colours for labels 0..N-1 (N <= 256) or a flat sequence of 3N
-            values; every file gets a full 256-entry PLTE, these colours then the DAVIS ones.
+            values: these colours, then the DAVIS ones.
         threads: encoding threads (default: one per 4 frames, up to the number of cores).
-        compression: ``"fast"`` (default), ``"small"`` (Zopfli) or a zlib level 0..9.
+        compression: ``"fast"`` (default), ``"small"`` (Zopfli) or a zlib level 0..9, as for
+            ``write_png``.
+        palette_size: ``"full"`` (256 entries) or ``"used"`` (0..max(label)); default
+            ``"used"`` with ``"small"``, ``"full"`` otherwise.
 
     All or nothing: all frames are encoded and written to temporary files first; only when
     every one succeeded are they renamed into place, each destination's previous version kept
@@ -528,7 +565,14 @@ def write_pngs(
     pal = _palette_bytes(palette, "palette")
     if pal is not None and arr.dtype == np.uint16:
         raise ValueError("uint16 labels are written as 16-bit grayscale, which has no palette")
-    _fastmask._write_pngs(plist, arr, pal, _compression(compression), _threads(threads))
+    _fastmask._write_pngs(
+        plist,
+        arr,
+        pal,
+        _compression(compression),
+        _threads(threads),
+        _palette_size(palette_size, compression),
+    )
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ fn assemble(job: &Job, rule: &Rule, frames: Vec<FrameScores>) -> Result<JobScore
 mod tests {
     use super::*;
     use crate::metrics::{bound_pix, per_object, Scratch as MetricsScratch};
-    use crate::png::{encode_indexed, Compression, DAVIS_PALETTE};
+    use crate::png::{encode_indexed, Compression, PaletteSize, DAVIS_PALETTE};
     use std::path::Path;
 
     struct Dir(PathBuf);
@@ -236,7 +236,15 @@ mod tests {
     }
 
     fn write(path: &Path, labels: &[u8], h: usize, w: usize) {
-        let png = encode_indexed(labels, h, w, &DAVIS_PALETTE, Compression::Fast).unwrap();
+        let png = encode_indexed(
+            labels,
+            h,
+            w,
+            &DAVIS_PALETTE,
+            Compression::Fast,
+            PaletteSize::Full,
+        )
+        .unwrap();
         std::fs::write(path, png).unwrap();
     }
 

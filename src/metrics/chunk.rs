@@ -33,6 +33,13 @@ pub trait Lanes: Copy + Eq {
     fn any_nonzero(r: &[Self]) -> bool;
     /// Are all values of `r` equal? (An OR-of-XOR fold, like [`Lanes::differ`].)
     fn uniform(r: &[Self; RUN]) -> bool;
+    /// Bit `i` set when `c[i] == k`: one object of a label map packed 64 pixels to a word.
+    #[inline(always)]
+    fn eq64(c: &[Self; 64], k: Self) -> u64 {
+        c.iter()
+            .enumerate()
+            .fold(0u64, |acc, (i, &v)| acc | (u64::from(v == k) << i))
+    }
 }
 
 impl Lanes for u8 {
@@ -61,6 +68,21 @@ impl Lanes for u8 {
     fn word(s: &[u8], at: usize) -> Option<u64> {
         let r: &[u8; 8] = s.get(at..at + 8)?.try_into().ok()?;
         Some(u64::from_le_bytes(*r))
+    }
+    /// One SSE2 compare + movemask per 16 pixels, as `packed::pack64` does for `!= 0`.
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    #[inline(always)]
+    fn eq64(c: &[u8; 64], k: u8) -> u64 {
+        use safe_arch::{cmp_eq_mask_i8_m128i, m128i, move_mask_i8_m128i, set_splat_i8_m128i};
+        let key = set_splat_i8_m128i(k as i8);
+        let mut out = 0u64;
+        for (j, part) in c.chunks_exact(16).enumerate() {
+            let mut lanes = [0u8; 16];
+            lanes.copy_from_slice(part);
+            let m = move_mask_i8_m128i(cmp_eq_mask_i8_m128i(m128i::from(lanes), key));
+            out |= u64::from(m as u16) << (16 * j);
+        }
+        out
     }
 }
 

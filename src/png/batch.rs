@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use super::atomic::{commit_all, sweep_stale, TempFile};
 use super::decode::{decode_into, output_spec, parse, Limits, Mode, Out, OutputSpec};
-use super::encode::{encode_gray16, encode_indexed, Compression};
+use super::encode::{encode_gray16, encode_indexed, Compression, PaletteSize};
 use super::palette::Rgb;
 use crate::error::{try_reserve, Error, Result};
 use crate::parallel;
@@ -123,9 +123,10 @@ pub fn encode_frame(
     width: usize,
     palette: &[Rgb; 256],
     compression: Compression,
+    palette_size: PaletteSize,
 ) -> Result<Vec<u8>> {
     match frame {
-        Frames::U8(l) => encode_indexed(l, height, width, palette, compression),
+        Frames::U8(l) => encode_indexed(l, height, width, palette, compression, palette_size),
         Frames::U16(l) => encode_gray16(l, height, width, compression),
     }
 }
@@ -138,6 +139,7 @@ pub fn encode_frame(
 /// content, never a partial file; a kill during the renames (microseconds per file) can
 /// leave some frames new and some old; the temporaries and backups it left are removed by the
 /// next write into the folder.
+#[allow(clippy::too_many_arguments)]
 pub fn write_frames(
     paths: &[PathBuf],
     frames: Frames<'_>,
@@ -145,6 +147,7 @@ pub fn write_frames(
     width: usize,
     palette: &[Rgb; 256],
     compression: Compression,
+    palette_size: PaletteSize,
     threads: usize,
 ) -> Result<()> {
     let frame_len = height * width;
@@ -179,7 +182,7 @@ pub fn write_frames(
     // Temporaries are dropped (removed) with this vector unless committed.
     let temps: Mutex<Vec<Option<TempFile>>> = Mutex::new((0..paths.len()).map(|_| None).collect());
     parallel::for_each(paths.iter(), threads, |i, path| {
-        let bytes = encode_frame(frame(i), height, width, palette, compression)
+        let bytes = encode_frame(frame(i), height, width, palette, compression, palette_size)
             .map_err(|e| add_frame(e, i, path))?;
         let tmp = TempFile::write(path, &bytes)?;
         temps.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(tmp);
@@ -224,6 +227,7 @@ mod tests {
                 w,
                 &DAVIS_PALETTE,
                 Compression::Fast,
+                PaletteSize::Full,
                 threads,
             )
             .unwrap();
@@ -253,12 +257,28 @@ mod tests {
         let b = d.join("b.png");
         fs::write(
             &a,
-            encode_indexed(&[0; 6], 2, 3, &DAVIS_PALETTE, Compression::Fast).unwrap(),
+            encode_indexed(
+                &[0; 6],
+                2,
+                3,
+                &DAVIS_PALETTE,
+                Compression::Fast,
+                PaletteSize::Full,
+            )
+            .unwrap(),
         )
         .unwrap();
         fs::write(
             &b,
-            encode_indexed(&[0; 6], 3, 2, &DAVIS_PALETTE, Compression::Fast).unwrap(),
+            encode_indexed(
+                &[0; 6],
+                3,
+                2,
+                &DAVIS_PALETTE,
+                Compression::Fast,
+                PaletteSize::Full,
+            )
+            .unwrap(),
         )
         .unwrap();
         let mode = Mode::Labels(&DAVIS_PALETTE);
@@ -297,6 +317,7 @@ mod tests {
             2,
             &DAVIS_PALETTE,
             Compression::Fast,
+            PaletteSize::Full,
             2,
         );
         assert!(e.unwrap_err().to_string().contains("x.png"));

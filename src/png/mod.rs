@@ -19,5 +19,5 @@ pub use decode::{
     decode, decode_into, output_spec, parse, ColorType, Header, Limits, Mode, Out, OutputSpec, Png,
     SampleType, Samples,
 };
-pub use encode::{encode_gray16, encode_indexed, Compression};
+pub use encode::{encode_gray16, encode_indexed, Compression, PaletteSize};
 pub use palette::{Rgb, DAVIS_PALETTE};

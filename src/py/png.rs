@@ -17,7 +17,7 @@ use crate::png::batch::{decode_frames, encode_frame, probe, read_file, write_fra
 use crate::png::decode::{
     decode_png, inflate_idat, parse, Limits, Mode, Out, OutputSpec, Png, SampleType, Samples,
 };
-use crate::png::encode::Compression;
+use crate::png::encode::{Compression, PaletteSize};
 use crate::png::palette::{self, full_palette, Rgb, DAVIS_PALETTE};
 
 /// PNG bytes from `bytes` (borrowed) or any other buffer (copied: a bytearray could change
@@ -259,36 +259,40 @@ fn row_major<T: numpy::Element + Copy, R>(
 
 /// Encode a (H, W) uint8 / uint16 label map (see `fastmask.encode_png`).
 #[pyfunction]
-#[pyo3(signature = (labels, palette, compression))]
+#[pyo3(signature = (labels, palette, compression, palette_size))]
 fn _encode_png<'py>(
     py: Python<'py>,
     labels: &Bound<'py, PyAny>,
     palette: Option<&Bound<'py, PyBytes>>,
     compression: &Bound<'py, PyAny>,
+    palette_size: &str,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let pal = full_palette_of(palette)?;
     let compression = compression_of(compression)?;
+    let size = PaletteSize::from_name(palette_size)?;
     let png = with_labels(labels, 2, |frame, shape| {
-        Ok(py.detach(|| encode_frame(frame, shape[0], shape[1], &pal, compression))?)
+        Ok(py.detach(|| encode_frame(frame, shape[0], shape[1], &pal, compression, size))?)
     })?;
     Ok(PyBytes::new(py, &png))
 }
 
 /// Encode and write atomically (see `fastmask.write_png`).
 #[pyfunction]
-#[pyo3(signature = (path, labels, palette, compression))]
+#[pyo3(signature = (path, labels, palette, compression, palette_size))]
 fn _write_png(
     py: Python<'_>,
     path: PathBuf,
     labels: &Bound<'_, PyAny>,
     palette: Option<&Bound<'_, PyBytes>>,
     compression: &Bound<'_, PyAny>,
+    palette_size: &str,
 ) -> PyResult<()> {
     let pal = full_palette_of(palette)?;
     let compression = compression_of(compression)?;
+    let size = PaletteSize::from_name(palette_size)?;
     with_labels(labels, 2, |frame, shape| {
         Ok(py.detach(|| {
-            let png = encode_frame(frame, shape[0], shape[1], &pal, compression)
+            let png = encode_frame(frame, shape[0], shape[1], &pal, compression, size)
                 .map_err(|e| add_path(e, &path))?;
             write_atomic(&path, &png)
         })?)
@@ -420,7 +424,7 @@ fn read_pngs_into(
 
 /// Encode frames in parallel and write them all or none (see `fastmask.write_pngs`).
 #[pyfunction]
-#[pyo3(signature = (paths, stack, palette, compression, threads))]
+#[pyo3(signature = (paths, stack, palette, compression, threads, palette_size))]
 fn _write_pngs(
     py: Python<'_>,
     paths: Vec<PathBuf>,
@@ -428,9 +432,11 @@ fn _write_pngs(
     palette: Option<&Bound<'_, PyBytes>>,
     compression: &Bound<'_, PyAny>,
     threads: Option<usize>,
+    palette_size: &str,
 ) -> PyResult<()> {
     let pal = full_palette_of(palette)?;
     let compression = compression_of(compression)?;
+    let size = PaletteSize::from_name(palette_size)?;
     let threads = parallel::thread_count(threads, paths.len())?;
     with_labels(stack, 3, |frames, shape| {
         if shape[0] != paths.len() {
@@ -448,6 +454,7 @@ fn _write_pngs(
                 shape[2],
                 &pal,
                 compression,
+                size,
                 threads,
             )
         })?)
