@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
+use numpy::ndarray::Array1;
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::error::Error;
-use crate::eval::{self, Job, JobScores, Rule, Timings};
+use crate::eval::{self, ArrayFrame, FrameScores, Job, JobScores, Rule, Timings};
 
 /// How often the waiting caller takes the GIL back to run Python's signal handlers: Ctrl-C
 /// stops an evaluation within this plus one frame per worker (a 4K frame is ~50 ms).
@@ -168,6 +169,107 @@ fn _eval_sequences<'py>(
     Ok((out, stages))
 }
 
+type FrameArrays<'py> = (
+    Bound<'py, PyArray2<u8>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<bool>>,
+    (usize, usize),
+);
+
+fn frame_arrays<'py>(py: Python<'py>, s: FrameScores) -> PyResult<FrameArrays<'py>> {
+    let pairs: Vec<u8> = s.pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    let np_ = s.pairs.len();
+    Ok((
+        Array2::from_shape_vec((np_, 2), pairs)
+            .map_err(|e| Error::shape(e.to_string()))?
+            .into_pyarray(py),
+        Array1::from_vec(s.j).into_pyarray(py),
+        Array1::from_vec(s.f).into_pyarray(py),
+        Array1::from_vec(s.gt_present.to_vec()).into_pyarray(py),
+        Array1::from_vec(s.pred_present.to_vec()).into_pyarray(py),
+        s.shape,
+    ))
+}
+
+/// Score frames whose results are label maps in memory (see `eval::evaluate_frames`): per
+/// frame (pairs, J, F, gt_present, pred_present, (H, W)), and the per-stage thread-seconds.
+/// The arrays must be C-contiguous (H, W) uint8; `name` names each result in errors.
+#[pyfunction]
+#[pyo3(signature = (gt, pred, name, objects, max_pred_label, *, dynamic, cross, void, binarize, bound_th, threads, max_pixels=u64::MAX))]
+#[allow(clippy::too_many_arguments)]
+fn _eval_frames<'py>(
+    py: Python<'py>,
+    gt: Vec<PathBuf>,
+    pred: Vec<PyReadonlyArray2<'py, u8>>,
+    name: Vec<PathBuf>,
+    objects: Vec<Vec<u8>>,
+    max_pred_label: Vec<u8>,
+    dynamic: bool,
+    cross: bool,
+    void: Option<u8>,
+    binarize: bool,
+    bound_th: f64,
+    threads: Option<usize>,
+    max_pixels: u64,
+) -> PyResult<(Vec<FrameArrays<'py>>, Bound<'py, PyDict>)> {
+    let n = gt.len();
+    if pred.len() != n || name.len() != n || objects.len() != n || max_pred_label.len() != n {
+        return Err(Error::param(format!(
+            "gt, pred, name, objects and max_pred_label must have one entry per frame; got \
+             {n}, {}, {}, {}, {}",
+            pred.len(),
+            name.len(),
+            objects.len(),
+            max_pred_label.len()
+        ))
+        .into());
+    }
+    let mut frames = Vec::with_capacity(n);
+    for ((((gt, arr), name), objects), max_pred_label) in gt
+        .into_iter()
+        .zip(&pred)
+        .zip(name)
+        .zip(objects)
+        .zip(max_pred_label)
+    {
+        let shape = (arr.shape()[0], arr.shape()[1]);
+        let labels = arr
+            .as_slice()
+            .map_err(|_| Error::param("result label maps must be C-contiguous"))?;
+        frames.push(ArrayFrame {
+            job: Job {
+                gt: vec![gt],
+                pred: vec![Some(name)],
+                objects,
+                max_pred_label,
+            },
+            pred: labels,
+            shape,
+        });
+    }
+    let rule = Rule {
+        dynamic,
+        cross,
+        void,
+        binarize,
+        same_size: false,
+        bound_th,
+        max_pixels,
+    };
+    let (scores, timings) = py.detach(|| eval::evaluate_frames(&frames, &rule, threads))?;
+    let out = scores
+        .into_iter()
+        .map(|s| frame_arrays(py, s))
+        .collect::<PyResult<Vec<_>>>()?;
+    let stages = PyDict::new(py);
+    stages.set_item("decode", timings.decode)?;
+    stages.set_item("J", timings.j)?;
+    stages.set_item("F", timings.f)?;
+    Ok((out, stages))
+}
+
 /// The label map of one PNG file as the engine reads it: (H, W) uint8.
 #[pyfunction]
 #[pyo3(signature = (path, max_pixels=u64::MAX))]
@@ -188,6 +290,7 @@ fn _read_labels<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_eval_sequences, m)?)?;
+    m.add_function(wrap_pyfunction!(_eval_frames, m)?)?;
     m.add_function(wrap_pyfunction!(_read_labels, m)?)?;
     Ok(())
 }
