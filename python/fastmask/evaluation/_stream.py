@@ -63,6 +63,7 @@ class _Slot:
     t: int
     obj: int | None
     name: str  # the result path the PNG layout would have (errors name it)
+    obj_name: str | None = None
 
 
 @dataclass
@@ -88,6 +89,8 @@ class _Item:
     slots: list[_Slot]
     write: bool
     missing: bool = False
+    raw: bool = False  # an SA-V object's own mask (add(..., object=)), not a label map
+    obj_name: str | None = None
 
 
 def _as_array(labels: Any) -> np.ndarray:
@@ -309,7 +312,7 @@ class Evaluator:
                 frame = _stem(g)
                 parts = [root, job.sequence] + ([str(obj_name)] if obj_name is not None else [])
                 name = os.path.join(*parts, f"{frame}.png")
-                slots.setdefault(frame, []).append(_Slot(i, t, obj, name))
+                slots.setdefault(frame, []).append(_Slot(i, t, obj, name, obj_name))
             if fj.gt:
                 d = os.path.dirname(fj.gt[0])
                 if d not in folders:
@@ -355,10 +358,14 @@ class Evaluator:
 
     # ----- adding ------------------------------------------------------------------------
 
-    def add(self, sequence: str, frame: str | int, labels: Any) -> None:
+    def add(
+        self, sequence: str, frame: str | int, labels: Any, *, object: str | None = None
+    ) -> None:
         """Queue the ``(H, W)`` label map of one frame (copied; returns once queued, or after
         waiting while ``max_pending`` frames are pending). ``frame``: its name (``"00005"``,
-        ``"00005.png"``) or its index in :meth:`frames`.
+        ``"00005.png"``) or its index in :meth:`frames`. ``object``: SA-V only, the mask of
+        one object (its folder name, e.g. ``"001"``) as its own PNG would hold it, for
+        objects that overlap (a label map cannot hold them).
 
         Raises ``KeyError`` for an unknown sequence or frame (naming close matches),
         ``ValueError`` for a wrong shape or dtype, a label the protocol forbids or a frame
@@ -368,7 +375,7 @@ class Evaluator:
             >>> ev.add("bike-packing", "00001", labels)  # doctest: +SKIP
         """
         arr = _as_array(labels)
-        self._add(sequence, frame, arr, 2)
+        self._add(sequence, frame, arr, 2, object)
 
     def add_video(
         self, sequence: str, labels: Any, frames: Sequence[str | int] | None = None
@@ -401,7 +408,14 @@ class Evaluator:
         for name, lab in zip(names, arr):
             self._add(sequence, name, lab, 2)
 
-    def _add(self, sequence: str, frame: str | int, arr: np.ndarray, ndim: int) -> None:
+    def _add(
+        self,
+        sequence: str,
+        frame: str | int,
+        arr: np.ndarray,
+        ndim: int,
+        obj: str | None = None,
+    ) -> None:
         self._ensure()
         self._raise_pending_error()
         if self._finished:
@@ -414,17 +428,30 @@ class Evaluator:
             )
         arr = self._labels(s, name, arr)
         slots = s.slots.get(name, [])
+        key = name
+        if obj is not None:
+            slots = [sl for sl in slots if sl.obj_name == str(obj)]
+            objs = sorted({sl.obj_name or "" for v in s.slots.values() for sl in v} - {""})
+            if str(obj) not in objs:
+                raise KeyError(
+                    f"{sequence}/{name}: unknown object {obj!r} (objects: "
+                    f"{', '.join(objs) or 'none: object= is for the SA-V per-object layout'})"
+                )
+            key = f"{name}/{obj}"
         with self._lock:
-            if name in s.added:
-                raise ValueError(f"{sequence}/{name}: frame added twice")
-            s.added.add(name)
+            if key in s.added or name in s.added or (
+                obj is None and any(f"{name}/{sl.obj_name}" in s.added for sl in slots)
+            ):
+                raise ValueError(f"{sequence}/{key}: frame added twice")
+            s.added.add(key)
         write = self._save_to is not None or self.protocol == "mosev2"
         if not slots and not write:
             return
         self._slots.acquire()
         with self._lock:
             self._pending += 1
-        self._queue.put(_Item(s, name, arr, slots, write))
+        item = _Item(s, name, arr, slots, write, raw=obj is not None, obj_name=obj)
+        self._queue.put(item)
 
     def _frame_name(self, s: _Seq, frame: str | int) -> str:
         if isinstance(frame, (int, np.integer)) and not isinstance(frame, bool):
@@ -510,7 +537,8 @@ class Evaluator:
             if self.protocol == "mosev2":
                 continue
             for sl in item.slots:
-                lab = item.labels if sl.obj is None else (item.labels == sl.obj).view(np.uint8)
+                whole = sl.obj is None or item.raw
+                lab = item.labels if whole else (item.labels == sl.obj).view(np.uint8)
                 groups.setdefault(item.seq.work.rule, []).append((item, sl, lab))
         st = self.plan.settings
         done: list[_Seq] = []
@@ -559,6 +587,11 @@ class Evaluator:
 
         root = self.plan.settings.results
         seq = item.seq.job.sequence
+        if item.obj_name is not None:
+            path = os.path.join(root, seq, item.obj_name, f"{item.frame}.png")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            write_png(path, item.labels)
+            return
         if self.protocol == "sav" and item.seq.work.rule.binarize:
             for sl in item.slots:
                 if sl.obj is not None:
@@ -633,13 +666,26 @@ class Evaluator:
         return None if s.partial is None else self._evaluation([s.partial])
 
     def missing_frames(self) -> dict[str, list[str]]:
-        """Per sequence, the scored frames not added yet."""
-        out = {}
+        """Per sequence, the scored frames not added yet (SA-V objects added one by one:
+        ``frame/object``)."""
+        return {k: [n for n, _ in v] for k, v in self._missing().items()}
+
+    def _missing(self) -> dict[str, list[tuple[str, list[_Slot]]]]:
+        out: dict[str, list[tuple[str, list[_Slot]]]] = {}
         for job in self.plan.jobs:
             s = self._seq(job.sequence)
-            absent = [f for f in s.frames if f in s.slots and f not in s.added]
-            if absent:
-                out[job.sequence] = absent
+            for f in s.frames:
+                if f not in s.slots or f in s.added:
+                    continue
+                absent = [sl for sl in s.slots[f] if f"{f}/{sl.obj_name}" not in s.added]
+                if not absent:
+                    continue
+                if len(absent) == len(s.slots[f]):
+                    out.setdefault(job.sequence, []).append((f, absent))
+                else:
+                    out.setdefault(job.sequence, []).extend(
+                        (f"{f}/{sl.obj_name}", [sl]) for sl in absent
+                    )
         return out
 
     def result(self) -> Evaluation:
@@ -652,7 +698,8 @@ class Evaluator:
         """
         self._ensure()
         self.wait()
-        missing = self.missing_frames()
+        slots_missing = self._missing()
+        missing = {k: [n for n, _ in v] for k, v in slots_missing.items()}
         if self.protocol == "mosev2":
             # score.py: a video with no result folder scores 0; a partial one is an error.
             for name in [n for n, fr in missing.items() if not self._seq(n).added]:
@@ -670,15 +717,17 @@ class Evaluator:
                 f"{n} scored frame(s) in {len(missing)} sequence(s) never added: {shown}{more} "
                 "(allow_missing=True scores them as empty masks)"
             )
-        for name, frames in missing.items():
+        for name in missing:
             s = self._seq(name)
-            h, w = s.shape or (0, 0)
-            for f in frames:
-                empty = np.zeros((h, w), np.uint8)
+            for f, slots in slots_missing[name]:
+                # Scored as the engine scores an absent file: an all-zero mask of the ground
+                # truth's size.
+                info = _fastmask_png_info(s.work.frame_jobs[slots[0].fj].gt[slots[0].t])
+                empty = np.zeros((info.height, info.width), np.uint8)
                 self._slots.acquire()
                 with self._lock:
                     self._pending += 1
-                self._queue.put(_Item(s, f, empty, s.slots[f], False, missing=True))
+                self._queue.put(_Item(s, f, empty, slots, False, missing=True, raw=True))
         self.wait()
         partials = []
         for job in self.plan.jobs:
