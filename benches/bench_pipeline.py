@@ -12,7 +12,8 @@ Ray against the in-process threads on that run.
 - executors: the same 3,471 videos (2 objects, 27 annotated frames each, 96 x 160 masks, 187k
   PNG reads) scored in-process on 2 threads (baseline), on a Dask LocalCluster of 2
   single-threaded worker processes, and with Ray on 2 CPUs; cluster start-up is outside the
-  timing (the workers import fastmask in a warm-up run first).
+  timing (the workers import fastmask in a warm-up run first); ``test_executors_interleaved``
+  runs the three in turn, three times, and prints the medians.
 
 ``FASTMASK_BENCH_SMALL=1`` (the CI short pass): 2,000 folders to plan, 200 videos to score.
 The data is generated once into ``/tmp/fastmask-bench-pipeline-*`` (video folders are hard
@@ -27,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
@@ -244,3 +246,41 @@ def test_ray(benchmark: Any, youtube: Any) -> None:
         _record(benchmark, f"ray, {WORKERS} CPUs", lambda: run(youtube(), "ray"))
     finally:
         ray.shutdown()
+
+
+def test_executors_interleaved(youtube: Any) -> None:
+    """The three executors in turn, ``ROUNDS`` times, clusters started once: medians on a
+    shared machine mean more than the single rounds above. Prints and records nothing else."""
+    distributed = pytest.importorskip("distributed")
+    ray = pytest.importorskip("ray")
+    import statistics
+
+    from fastmask.evaluation import run
+
+    rounds = 1 if SMALL else 3
+    times: dict[str, list[float]] = {"in-process": [], "dask": [], "ray": []}
+    ray.init(num_cpus=WORKERS, include_dashboard=False, log_to_driver=False)
+    try:
+        with (
+            distributed.LocalCluster(
+                n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            executors = {"in-process": None, "dask": client, "ray": "ray"}
+            for ex in executors.values():
+                run(youtube(), ex, threads=WORKERS if ex is None else None)  # warm
+            for _ in range(rounds):
+                for name, ex in executors.items():
+                    t = time.perf_counter()
+                    run(youtube(), ex, threads=WORKERS if ex is None else None)
+                    times[name].append(time.perf_counter() - t)
+    finally:
+        ray.shutdown()
+    base = statistics.median(times["in-process"])
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print(
+            f"\n{name:<10} {' / '.join(f'{t:.1f}' for t in ts)} s, median {med:.1f} s "
+            f"({(med / base - 1) * 100:+.0f}% vs in-process)"
+        )

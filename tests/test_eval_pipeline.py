@@ -76,6 +76,7 @@ def test_jobs_and_partials_pickle_and_merge_in_any_order(data, case):
     random.Random(5).shuffle(partials)
     merged = pickle.loads(pickle.dumps(p)).merge(partials)
     _same(whole, merged)
+    _same(whole, pickle.loads(pickle.dumps(whole)))  # the result pickles too
     assert merged.protocol == protocol and merged.options == whole.options
     # per_frame: one row per object and scored frame, values from the object's series.
     table = merged.per_frame()
@@ -174,10 +175,13 @@ def test_empty_sequence_list_is_an_error(data, tmp_path):
     (empty / "Annotations" / "480p").mkdir(parents=True)
     with pytest.raises(EvaluationError, match=r"ImageSets/2017/val\.txt"):
         fastmask.evaluate(empty, res)
-    for case in ("vos-benchmark", "youtube-vos", "lvos", "mosev2", "sparse"):
+    for case in ("vos-benchmark", "sav", "youtube-vos", "mose", "lvos", "mosev2", "sparse"):
         gt, res, opts = data[case]
         with pytest.raises(EvaluationError, match="no sequence to evaluate"):
             fastmask.evaluate(gt, res, nine.protocol_of(case), sequences=[], **opts)
+        # a name that is not in the dataset is an error too, not a smaller evaluation
+        with pytest.raises(EvaluationError, match="nope"):
+            fastmask.evaluate(gt, res, nine.protocol_of(case), sequences=["nope"], **opts)
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o027])

@@ -138,17 +138,14 @@ def nonempty(names: list[str], where: str | Path) -> list[str]:
     return names
 
 
-def select(
-    names: list[str], sequences: Sequence[str] | None, where: str | Path, *, strict: bool = False
-) -> list[str]:
-    """The videos to score: all of ``names``, or those also in ``sequences``, in dataset
-    order. ``strict``: a requested name that is not in ``names`` is an error."""
+def select(names: list[str], sequences: Sequence[str] | None, where: str | Path) -> list[str]:
+    """The videos to score: all of ``names``, or those in ``sequences``, in dataset order. A
+    requested name that is not in ``names`` is an error (a typo must not shrink the set)."""
     if sequences is not None:
-        if strict:
-            have = set(names)
-            unknown = [s for s in sequences if s not in have]
-            if unknown:
-                raise EvaluationError(f"{where}: sequences not found: {', '.join(unknown)}")
+        have = set(names)
+        unknown = [s for s in sequences if s not in have]
+        if unknown:
+            raise EvaluationError(f"{where}: sequences not found: {', '.join(unknown)}")
         wanted = set(sequences)
         names = [n for n in names if n in wanted]
     return nonempty(names, where)

@@ -38,7 +38,7 @@ from fastmask.datasets import MOSE as MOSEDataset
 from fastmask.datasets._base import frame_sort_key, subfolders
 from fastmask.evaluation._engine import JobScores
 from fastmask.evaluation._jobs import Job, Settings
-from fastmask.evaluation._result import Evaluation, ObjectScore, davis_stats
+from fastmask.evaluation._result import Evaluation, ObjectScore, davis_files, davis_stats
 from fastmask.evaluation.metrics import (
     boundary_pair,
     disappear_reappear,
@@ -90,8 +90,6 @@ class Mose(DatasetProtocol):
         return Scored(objects, len(frames), missing, counted=bool(objects))
 
     def files(self, ev: Evaluation) -> dict[str, str]:
-        from fastmask.evaluation._result import davis_files
-
         return davis_files(ev.objects, str(ev.options["split"]))
 
 
