@@ -48,7 +48,9 @@ def _same(a: fastmask.Evaluation, b: fastmask.Evaluation) -> None:
     assert (a.n_sequences, a.n_frames, a.missing) == (b.n_sequences, b.n_frames, b.missing)
 
 
-def _feed(ev: Evaluator, res: Path, protocol: str, skip: set[tuple[str, str]] = set()) -> None:
+def _feed(
+    ev: Evaluator, res: Path, protocol: str, skip: frozenset[tuple[str, str]] = frozenset()
+) -> None:
     """Every result PNG of ``res`` into ``ev`` as arrays (SA-V: one object at a time)."""
     for seq in ev.sequences:
         for f in ev.frames(seq):
@@ -179,7 +181,7 @@ def test_errors_at_add_time(data):
     assert n < 9
     with pytest.raises(ValueError, match="result label 9 is not allowed: labels must be at most"):
         ev.add(seq, f, bad)
-    with pytest.raises(ValueError, match="labels must be in 0..255"):
+    with pytest.raises(ValueError, match=r"labels must be in 0\.\.255"):
         ev.add(seq, f, lab.astype(np.uint16) + 300)
     with pytest.raises(ValueError, match="integer array"):
         ev.add(seq, f, lab.astype(np.float32))
@@ -189,7 +191,10 @@ def test_errors_at_add_time(data):
     with pytest.raises(ValueError, match="frames"):
         ev.add_video(seq, np.zeros((2, *lab.shape), np.uint8))
     # result() names every scored frame never added
-    with pytest.raises(fastmask.EvaluationError, match=r"\d+ scored frame\(s\) in 3 sequence\(s\) never added: alpha: 0000[2-4]"):
+    with pytest.raises(
+        fastmask.EvaluationError,
+        match=r"\d+ scored frame\(s\) in 3 sequence\(s\) never added: alpha: 0000[2-4]",
+    ):
         ev.result()
     with pytest.raises(KeyError, match="unknown object"):
         Evaluator(data["sav"][0], "sav").add("v0", 1, lab, object="007")

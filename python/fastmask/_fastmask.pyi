@@ -242,3 +242,7 @@ def _eval_frames(
     ],
     dict[str, float],
 ]: ...
+
+__all__ += ["_copy_labels"]
+
+def _copy_labels(src: NDArray[np.uint8], dst: NDArray[np.uint8]) -> int: ...

@@ -55,11 +55,41 @@ pub fn evaluate_frames(
     Ok((out, timings))
 }
 
+/// Copy a label map into `dst` (same length) and return its largest value, in one pass:
+/// `Evaluator.add` checks the labels a protocol allows and keeps its own copy (the caller
+/// reuses its buffer) without a second read of the frame.
+pub fn copy_max(src: &[u8], dst: &mut [u8]) -> Result<u8> {
+    if src.len() != dst.len() {
+        return Err(Error::shape(format!(
+            "copy of {} labels into a buffer of {}",
+            src.len(),
+            dst.len()
+        )));
+    }
+    let mut top = 0u8;
+    // Chunks of 64 so the max vectorises; the copy is a memcpy per chunk.
+    for (s, d) in src.chunks(4096).zip(dst.chunks_mut(4096)) {
+        d.copy_from_slice(s);
+        top = top.max(s.iter().copied().fold(0u8, u8::max));
+    }
+    Ok(top)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::png::{encode_indexed, Compression, DAVIS_PALETTE};
     use std::path::PathBuf;
+
+    #[test]
+    fn copy_max_copies_and_finds_the_largest_label() {
+        let src: Vec<u8> = (0..10_000u32).map(|i| ((i * 7919) % 251) as u8).collect();
+        let mut dst = vec![0u8; src.len()];
+        assert_eq!(copy_max(&src, &mut dst).unwrap(), 250);
+        assert_eq!(src, dst);
+        assert_eq!(copy_max(&[], &mut []).unwrap(), 0);
+        assert!(copy_max(&[1], &mut []).is_err());
+    }
 
     #[test]
     fn arrays_score_like_files() {

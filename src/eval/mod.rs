@@ -26,7 +26,7 @@ mod arrays;
 mod decode;
 mod frame;
 
-pub use arrays::{evaluate_frames, ArrayFrame};
+pub use arrays::{copy_max, evaluate_frames, ArrayFrame};
 
 pub use decode::read_labels;
 

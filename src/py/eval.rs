@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use numpy::ndarray::Array1;
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2, PyReadwriteArray2, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -270,6 +272,20 @@ fn _eval_frames<'py>(
     Ok((out, stages))
 }
 
+/// Copy `src` into `dst` (C-contiguous, same shape) and return the largest label, holding
+/// the GIL: releasing it for ~50 us would hand it to the Evaluator's scoring thread, and the
+/// caller would wait up to the 5 ms switch interval to get it back.
+#[pyfunction]
+fn _copy_labels(src: PyReadonlyArray2<'_, u8>, mut dst: PyReadwriteArray2<'_, u8>) -> PyResult<u8> {
+    let s = src
+        .as_slice()
+        .map_err(|_| Error::param("source labels must be C-contiguous"))?;
+    let d = dst
+        .as_slice_mut()
+        .map_err(|_| Error::param("destination must be C-contiguous"))?;
+    Ok(eval::copy_max(s, d)?)
+}
+
 /// The label map of one PNG file as the engine reads it: (H, W) uint8.
 #[pyfunction]
 #[pyo3(signature = (path, max_pixels=u64::MAX))]
@@ -291,6 +307,7 @@ fn _read_labels<'py>(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_eval_sequences, m)?)?;
     m.add_function(wrap_pyfunction!(_eval_frames, m)?)?;
+    m.add_function(wrap_pyfunction!(_copy_labels, m)?)?;
     m.add_function(wrap_pyfunction!(_read_labels, m)?)?;
     Ok(())
 }

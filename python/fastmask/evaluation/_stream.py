@@ -78,6 +78,7 @@ class _Seq:
     remaining: int = 0
     missing: int = 0
     partial: Partial | None = None
+    written: set[str] = field(default_factory=set)  # mosev2: scored frames on disk
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -91,6 +92,7 @@ class _Item:
     missing: bool = False
     raw: bool = False  # an SA-V object's own mask (add(..., object=)), not a label map
     obj_name: str | None = None
+    pooled: bool = False  # labels is a buffer of the Evaluator's pool
 
 
 def _as_array(labels: Any) -> np.ndarray:
@@ -134,6 +136,10 @@ class Evaluator:
             naming them).
         on_sequence: ``f(name, evaluation)`` called (on the scoring thread) as soon as every
             scored frame of a sequence is in; ``evaluation`` is that sequence's ``Evaluation``.
+        copy: ``False`` when the caller does not reuse the arrays it adds (a fresh
+            ``argmax`` per frame): ``add`` then keeps a reference instead of a copy (no pass
+            over the frame on the caller; 410 KB per 854x480 frame), and a label the
+            protocol forbids is reported by the next ``add`` / ``result()`` instead.
         **options: every other option of ``fastmask.evaluate`` (``task``, ``subset``,
             ``split``, ``sequences``, ``bound_th``, ``decay``, ``max_pixels``, ...).
 
@@ -159,6 +165,7 @@ class Evaluator:
         save_to: str | os.PathLike[str] | None = None,
         allow_missing: bool = False,
         on_sequence: SequenceCallback | None = None,
+        copy: bool = True,
         **options: Any,
     ) -> None:
         if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
@@ -167,6 +174,7 @@ class Evaluator:
         self.max_pending = max_pending
         self.threads = _threads(threads)
         self.on_sequence = on_sequence
+        self.copy = copy
         self._rules = get_protocol(protocol)
         self._save_to = None if save_to is None else os.fspath(save_to)
         self._tmp: str | None = None
@@ -206,6 +214,7 @@ class Evaluator:
         self._pending = 0
         self._errors: list[BaseException] = []
         self._thread: threading.Thread | None = None
+        self._free: dict[tuple[int, ...], list[np.ndarray]] = {}
         for item in carried:
             self._slots.acquire()
             self._pending += 1
@@ -251,7 +260,7 @@ class Evaluator:
         try:
             if getattr(self, "_pid", None) == os.getpid() and self._thread is not None:
                 self._queue.put(None)
-        except Exception:  # noqa: S110 - interpreter shutdown
+        except Exception:
             pass
 
     # ----- the plan per sequence ---------------------------------------------------------
@@ -345,8 +354,10 @@ class Evaluator:
         ann = sorted(video.annotated, key=frame_sort_key)
         frames = ann[1 : int(entry["length"]) - 1]
         root = self.plan.settings.results
-        slots = {f: [_Slot(0, t, None, os.path.join(root, job.sequence, f"{f}.png"))] for t, f in
-                 enumerate(frames)}
+        slots = {
+            f: [_Slot(0, t, None, os.path.join(root, job.sequence, f"{f}.png"))]
+            for t, f in enumerate(frames)
+        }
         known = set(video.frames) | set(ann)
         shape = None
         if ann:
@@ -423,10 +434,8 @@ class Evaluator:
         s = self._seq(sequence)
         name = self._frame_name(s, frame)
         if arr.ndim != ndim:
-            raise ValueError(
-                f"{sequence}/{name}: labels must be (H, W), got shape {arr.shape}"
-            )
-        arr = self._labels(s, name, arr)
+            raise ValueError(f"{sequence}/{name}: labels must be (H, W), got shape {arr.shape}")
+        arr, pooled = self._labels(s, name, arr)
         slots = s.slots.get(name, [])
         key = name
         if obj is not None:
@@ -439,18 +448,23 @@ class Evaluator:
                 )
             key = f"{name}/{obj}"
         with self._lock:
-            if key in s.added or name in s.added or (
-                obj is None and any(f"{name}/{sl.obj_name}" in s.added for sl in slots)
+            if (
+                key in s.added
+                or name in s.added
+                or (obj is None and any(f"{name}/{sl.obj_name}" in s.added for sl in slots))
             ):
                 raise ValueError(f"{sequence}/{key}: frame added twice")
             s.added.add(key)
         write = self._save_to is not None or self.protocol == "mosev2"
         if not slots and not write:
+            if pooled:
+                self._recycle(arr)
             return
         self._slots.acquire()
         with self._lock:
             self._pending += 1
         item = _Item(s, name, arr, slots, write, raw=obj is not None, obj_name=obj)
+        item.pooled = pooled
         self._queue.put(item)
 
     def _frame_name(self, s: _Seq, frame: str | int) -> str:
@@ -471,7 +485,8 @@ class Evaluator:
             )
         return name
 
-    def _labels(self, s: _Seq, name: str, arr: np.ndarray) -> np.ndarray:
+    def _labels(self, s: _Seq, name: str, arr: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The labels to queue (checked) and whether they are a pooled copy."""
         where = f"{s.job.sequence}/{name}"
         if arr.dtype != np.uint8:
             if arr.dtype == np.bool_:
@@ -500,17 +515,40 @@ class Evaluator:
         fjs = s.work.frame_jobs
         slots = s.slots.get(name, ()) if fjs else ()
         limit = min((fjs[sl.fj].max_pred_label for sl in slots), default=255)
-        if limit < 255 and arr.size:
-            top = int(arr.max())
-            if top > limit:
-                raise ValueError(
-                    f"{where}: result label {top} is not allowed: labels must be at most "
-                    f"{limit} for sequence {s.job.sequence!r} (DAVIS semi-supervised: the "
-                    "objects of the ground truth's first frame; unsupervised: at most 20 "
-                    "proposals)"
-                )
-        # A copy: the caller may reuse its buffer for the next frame.
-        return np.array(arr, dtype=np.uint8, order="C", copy=True)
+        if not self.copy and arr.flags.c_contiguous:
+            # The caller hands the array over: the scoring thread checks the labels (the
+            # engine's own check) and a failure is raised by the next add() / result().
+            return arr, False
+        # A copy (the caller may reuse its buffer for the next frame), into a buffer the
+        # scoring thread gave back: no page faults on fresh memory for every frame.
+        buf = self._buffer(arr.shape)
+        if arr.flags.c_contiguous:
+            top = _fastmask._copy_labels(arr, buf)
+        else:
+            np.copyto(buf, arr)
+            top = int(buf.max()) if limit < 255 and buf.size else 0
+        if top > limit:
+            self._recycle(buf)
+            raise ValueError(
+                f"{where}: result label {top} is not allowed: labels must be at most "
+                f"{limit} for sequence {s.job.sequence!r} (DAVIS semi-supervised: the "
+                "objects of the ground truth's first frame; unsupervised: at most 20 "
+                "proposals)"
+            )
+        return buf, True
+
+    def _buffer(self, shape: tuple[int, ...]) -> np.ndarray:
+        with self._lock:
+            free = self._free.get(shape)
+            if free:
+                return free.pop()
+        return np.empty(shape, np.uint8)
+
+    def _recycle(self, buf: np.ndarray) -> None:
+        with self._lock:
+            free = self._free.setdefault(buf.shape, [])
+            if len(free) < self.max_pending:
+                free.append(buf)
 
     # ----- scoring (the background thread) -----------------------------------------------
 
@@ -525,7 +563,9 @@ class Evaluator:
                 self._inflight = []
                 self._pending -= len(items)
                 self._idle.notify_all()
-            for _ in items:
+            for item in items:
+                if item.pooled:
+                    self._recycle(item.labels)
                 self._slots.release()
 
     def _score(self, items: list[_Item]) -> None:
@@ -561,20 +601,24 @@ class Evaluator:
             with self._lock:
                 for (item, sl, _), sc in zip(entries, scores):
                     s = item.seq
+                    # A frame re-queued after a fork may have been scored already.
+                    if s.partial is not None or (sl.fj, sl.t) in s.scores:
+                        continue
                     s.scores[(sl.fj, sl.t)] = sc
                     s.missing += item.missing
                     s.remaining -= 1
                     if s.remaining == 0:
                         done.append(s)
                 share = 1.0 / len(entries)
-                for (item, _, _) in entries:
+                for item, _, _ in entries:
                     for k, v in stage.items():
                         item.seq.timings[k] = item.seq.timings.get(k, 0.0) + v * share
         if self.protocol == "mosev2":
             with self._lock:
                 for item in items:
                     s = item.seq
-                    if item.slots:
+                    if item.slots and s.partial is None and item.frame not in s.written:
+                        s.written.add(item.frame)
                         s.remaining -= 1
                         s.missing += item.missing
                         if s.remaining == 0:
