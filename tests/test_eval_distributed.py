@@ -83,6 +83,7 @@ def test_ray_equals_in_process(ray_cluster, data, tmp_path):
     _check(ray_cluster, data, tmp_path)
 
 
+@pytest.mark.filterwarnings("ignore:Port .* is already in use")
 def test_cli_dask_local(data, tmp_path, monkeypatch):
     pytest.importorskip("distributed")
     from fastmask.evaluation.cli import main

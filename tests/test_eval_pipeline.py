@@ -274,3 +274,22 @@ def test_cli_subsets_and_extra_outputs(data, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
     assert main([*argv[:8], "--sequences", "nope"]) == 1
     assert "nope" in capsys.readouterr().err
+
+
+def test_batches_and_executor_arguments(data):
+    from fastmask.evaluation import batches
+
+    gt, res, _ = data["davis2017"]
+    p = plan(gt, res)
+    jobs = list(range(1000))
+    sizes = [len(b) for b in batches(jobs, workers=2)]  # type: ignore[arg-type]
+    assert sizes == [125] * 8  # about four tasks per worker
+    assert [len(b) for b in batches(jobs, workers=1, batch_size=300)] == [300, 300, 300, 100]  # type: ignore[arg-type]
+    assert max(len(b) for b in batches(list(range(50_900)), workers=2)) == 256  # type: ignore[arg-type]
+    assert [j for b in batches(jobs, workers=3) for j in b] == jobs  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="executor"):
+        run(p, object())
+    with pytest.raises(ValueError, match="executor"):
+        run(p, "spark")
+    with pytest.raises(ValueError, match="threads"):
+        run(p, threads=0)

@@ -265,11 +265,25 @@ class MOSE(Dataset):
         if not isinstance(entry, dict):
             raise MetadataError(f"{where}: expected a mapping")
         objects = parse_objects(entry.get("objects", {}), where)
-        video = Video(name, self.mask_root / name, self.image_root / name, objects, meta=entry)
-        for o in objects.values():
-            if o.first_frame is None and video.annotated:
-                o.first_frame = video.annotated[0]
-        return video
+        return _GivenFirstVideo(
+            name, self.mask_root / name, self.image_root / name, objects, meta=entry
+        )
+
+
+class _GivenFirstVideo(Video):
+    """Objects from the metadata; one listed without frames is given on the first annotated
+    frame. Filled in when ``objects`` is first read, so opening the video lists nothing (an
+    evaluation plans 1,507 MOSE videos without listing their folders)."""
+
+    @property
+    def objects(self) -> dict[int, ObjectInfo]:
+        objects = super().objects
+        if not getattr(self, "_firsts_filled", False):
+            for o in objects.values():
+                if o.first_frame is None and self.annotated:
+                    o.first_frame = self.annotated[0]
+            self._firsts_filled = True
+        return objects
 
 
 class LVOS(Dataset):

@@ -51,8 +51,8 @@ def evaluate(
       ``skip_first_and_last`` as its ``-d`` flag.
     - ``"sav"``: SA-V, ``gt/<video>/<obj>/<frame>.png`` binary masks, each object on its own frames.
     - ``"youtube-vos"``, ``"mose"``, ``"mosev2"``, ``"lvos"``, ``"sparse"``: the dataset protocols
-      (``fastmask.evaluation._youtube_vos``, ``_mose``, ``_lvos``, ``_sparse`` say what each
-      reproduces and which choices it makes). They take their own keyword options
+      (the modules of ``fastmask.evaluation.protocols`` say what each reproduces and which
+      choices it makes). They take their own keyword options
       (``split=``, ``meta=``, ``seen=``, ``unseen=``, ``objects=``, ``skip_first=``); ``write``
       gives their tool's files (MOSE-api ``metrics.json`` / ``scores.txt``, LVOS CSVs).
 
