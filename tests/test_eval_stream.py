@@ -405,3 +405,21 @@ def test_corpus_masks_as_arrays(tmp_path, corpus, seqs, year, protocols):
             for f, lab in frames.items():
                 ev.add(s, f, lab)
         _same(ev.result(), want)
+
+
+def test_copy_false_keeps_references_and_reports_bad_labels_later(data):
+    gt, res, _ = data["davis2017"]
+    want = fastmask.evaluate(gt, res)
+    ev = Evaluator(gt, copy=False)
+    _feed(ev, res, "davis2017")
+    _same(ev.result(), want)
+    # The label check moves to the scoring thread: the next call raises it, naming the frame.
+    ev = Evaluator(gt, copy=False)
+    seq = ev.sequences[0]
+    f0, f1 = ev.scored_frames(seq)[:2]
+    bad = read_labels(str(res / seq / f"{f0}.png"))
+    bad[0, 0] = 9
+    ev.add(seq, f0, bad)
+    with pytest.raises(fastmask.EvaluationError, match=rf"{seq}/{f0}\.png.*label 9"):
+        ev.wait()
+    ev.add(seq, f1, read_labels(str(res / seq / f"{f1}.png")))  # goes on afterwards

@@ -180,6 +180,7 @@ class Evaluator:
         self._tmp: str | None = None
         if protocol == "mosev2" and self._save_to is None:
             self._tmp = tempfile.mkdtemp(prefix="fastmask-mosev2-")
+        self._tmp_owner = os.getpid()  # a forked child leaves the parent's folder alone
         results = self._save_to or self._tmp or "<arrays>"
         self.plan: Plan = plan(gt, results, protocol, allow_missing=allow_missing, **options)
         # Prepared with every result "missing": no result file is looked for; slots below say
@@ -246,7 +247,7 @@ class Evaluator:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
-        if self._tmp is not None and self._pid == os.getpid():
+        if self._tmp is not None and self._tmp_owner == os.getpid():
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
