@@ -239,12 +239,18 @@ def _peak(data: Path, n_seqs: int, max_pending: int) -> dict:
     """Peak RSS of a fresh process streaming ``n_seqs`` sequences, predictions made per frame
     (the ground truth shifted by 3 pixels: nothing is held but what the Evaluator holds)."""
     prog = f"""
-import json, resource, numpy as np, fastmask
+import json, numpy as np, fastmask
 from fastmask.evaluation import Evaluator
+
+def hwm():  # this process's peak RSS in kB (VmHWM: not inherited from the parent at exec)
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+
 root = {str(data)!r}
 seqs = [f"seq{{i:02d}}" for i in range({n_seqs})]
 ev = Evaluator(root + "/DAVIS", sequences=seqs, max_pending={max_pending}, threads={WORKERS})
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = hwm()
 frames = 0
 for s in seqs:
     for f in ev.frames(s):
@@ -252,7 +258,7 @@ for s in seqs:
         ev.add(s, f, np.roll(gt, 3, axis=1))
         frames += 1
 ev.result()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm()
 print(json.dumps({{"base_mb": base / 1024, "peak_mb": peak / 1024, "frames": frames}}))
 """
     out = subprocess.run([sys.executable, "-c", prog], check=True, capture_output=True, text=True)

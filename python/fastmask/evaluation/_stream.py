@@ -151,7 +151,7 @@ class Evaluator:
         >>> ev = fastmask.evaluation.Evaluator("DAVIS", "davis2017")  # doctest: +SKIP
         >>> for name, frames in loader:  # doctest: +SKIP
         ...     ev.add_video(name, model(frames).argmax(1).byte())
-        >>> ev.result()["J&F-Mean"]  # doctest: +SKIP
+        >>> ev.result().global_scores["J&F-Mean"]  # doctest: +SKIP
         0.812
     """
 
@@ -691,7 +691,9 @@ class Evaluator:
 
     def wait(self) -> None:
         """Block until every queued frame is scored (re-raising a scoring failure)."""
-        if self._pid == os.getpid() and self._thread is not None:
+        if self._pid != os.getpid():
+            self._ensure()  # a forked child scores the frames it inherited queued
+        if self._thread is not None:
             with self._idle:
                 while self._pending:
                     self._idle.wait(0.1)
@@ -702,7 +704,7 @@ class Evaluator:
         (``None`` before).
 
         Example:
-            >>> ev.sequence_result("bike-packing")["J&F-Mean"]  # doctest: +SKIP
+            >>> ev.sequence_result("bike-packing").global_scores["J&F-Mean"]  # doctest: +SKIP
             0.78
         """
         s = self._seq(sequence)
