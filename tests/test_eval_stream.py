@@ -423,3 +423,15 @@ def test_copy_false_keeps_references_and_reports_bad_labels_later(data):
     with pytest.raises(fastmask.EvaluationError, match=rf"{seq}/{f0}\.png.*label 9"):
         ev.wait()
     ev.add(seq, f1, read_labels(str(res / seq / f"{f1}.png")))  # goes on afterwards
+
+
+def test_reset_scores_a_new_round_on_the_same_plan(data):
+    for case in ("davis2017", "mosev2", "youtube-vos"):
+        gt, res, opts = data[case]
+        protocol = nine.protocol_of(case)
+        want = fastmask.evaluate(gt, res, protocol, **opts)
+        ev = Evaluator(gt, protocol, **opts)
+        for _ in range(2):
+            _feed(ev, res, protocol)
+            _same(ev.result(), want)
+            ev.reset()

@@ -261,7 +261,10 @@ class Evaluator:
         try:
             if getattr(self, "_pid", None) == os.getpid() and self._thread is not None:
                 self._queue.put(None)
-        except Exception:
+            tmp = getattr(self, "_tmp", None)
+            if tmp is not None and self._tmp_owner == os.getpid():
+                shutil.rmtree(tmp, ignore_errors=True)
+        except Exception:  # interpreter shutdown: modules may be gone
             pass
 
     # ----- the plan per sequence ---------------------------------------------------------
@@ -786,6 +789,39 @@ class Evaluator:
         ev = self.plan.merge(partials)
         self.close()
         return ev
+
+    def reset(self) -> None:
+        """Forget every added frame and score a new round against the same plan (the next
+        validation pass of a training run: the ground truth is not listed or planned again).
+
+        Example:
+            >>> for epoch in range(epochs):  # doctest: +SKIP
+            ...     ev.reset()
+            ...     for name, frames in val_loader:
+            ...         ev.add_video(name, predict(frames))
+            ...     log(ev.result().global_scores["J&F-Mean"])
+        """
+        self.wait()
+        with self._lock:
+            for s in self._seqs.values():
+                s.scores.clear()
+                s.added.clear()
+                s.written.clear()
+                s.timings = {}
+                s.missing = 0
+                s.partial = None
+                s.remaining = sum(len(v) for v in s.slots.values())
+            self._finished = False
+            self.plan.started = time.time()
+        if self.protocol == "mosev2":
+            if self._save_to is None:
+                shutil.rmtree(self.plan.settings.results, ignore_errors=True)
+                self._tmp = self.plan.settings.results
+                self._tmp_owner = os.getpid()
+            os.makedirs(self.plan.settings.results, exist_ok=True)
+        for s in self._seqs.values():
+            if s.remaining == 0 and self.protocol != "mosev2":
+                self._complete(s)
 
 
 def _fastmask_png_info(path: str) -> Any:
