@@ -435,3 +435,29 @@ def test_reset_scores_a_new_round_on_the_same_plan(data):
             _feed(ev, res, protocol)
             _same(ev.result(), want)
             ev.reset()
+
+
+def test_sav_label_maps_equal_the_per_object_pngs_they_stand_for(data, tmp_path):
+    """SA-V from one label map per frame (label k + 1 = object folder k): the same as the
+    per-object PNGs save_to writes from it, and as the original results where the objects
+    do not overlap."""
+    gt, res, _ = data["sav"]
+    ev = Evaluator(gt, "sav", save_to=tmp_path / "saved")
+    for seq in ev.sequences:
+        for f in ev.frames(seq):
+            lab = None
+            for o in sorted(os.listdir(res / seq)):
+                m = read_labels(str(res / seq / o / f"{f}.png"))
+                lab = np.zeros_like(m) if lab is None else lab
+                lab[(m != 0) & (lab == 0)] = int(o) + 1  # folder 000 is label 1
+            ev.add(seq, f, lab)
+    got = ev.result()
+    _same(got, fastmask.evaluate(gt, tmp_path / "saved", "sav"))
+    assert sorted(os.listdir(tmp_path / "saved" / "v0")) == sorted(os.listdir(res / "v0"))
+    # Each saved object PNG is the label map's object: the original mask minus the pixels
+    # an earlier object took.
+    for o in sorted(os.listdir(res / "v0")):
+        for p in sorted((res / "v0" / o).iterdir()):
+            saved = read_labels(str(tmp_path / "saved" / "v0" / o / p.name))
+            orig = read_labels(str(p)) != 0
+            assert not (saved.astype(bool) & ~orig).any()

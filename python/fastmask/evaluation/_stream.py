@@ -144,8 +144,9 @@ class Evaluator:
             ``split``, ``sequences``, ``bound_th``, ``decay``, ``max_pixels``, ...).
 
     Label maps are ``(H, W)`` ``uint8`` (``uint16`` / other integers / ``bool`` when every
-    value is in 0..255), the values the PNG would hold: object ids (SA-V: the object folder's
-    number, e.g. 1 for ``001``).
+    value is in 0..255), the values the PNG would hold: object ids (SA-V, whose object
+    folders are numbered from ``000``: label k + 1 is the object of folder k, e.g. 1 for
+    ``000``; or one object at a time with ``add(..., object="000")``).
 
     Example:
         >>> ev = fastmask.evaluation.Evaluator("DAVIS", "davis2017")  # doctest: +SKIP
@@ -320,7 +321,8 @@ class Evaluator:
                         f"SA-V object folder {obj_name!r} of video {job.sequence!r} is not a "
                         "number: label maps cannot name it"
                     )
-                obj = int(obj_name)
+                # SA-V numbers its objects from 000: label 0 is the background.
+                obj = int(obj_name) + 1
             for t, g in enumerate(fj.gt):
                 frame = _stem(g)
                 parts = [root, job.sequence] + ([str(obj_name)] if obj_name is not None else [])
@@ -641,10 +643,14 @@ class Evaluator:
             write_png(path, item.labels)
             return
         if self.protocol == "sav" and item.seq.work.rule.binarize:
-            for sl in item.slots:
-                if sl.obj is not None:
-                    os.makedirs(os.path.dirname(sl.name), exist_ok=True)
-                    write_png(sl.name, (item.labels == sl.obj).view(np.uint8))
+            # Every object of the video, scored on this frame or not (a complete submission).
+            objects = {sl.obj_name: sl.obj for v in item.seq.slots.values() for sl in v}
+            for name, value in sorted(objects.items(), key=lambda kv: str(kv[0])):
+                if name is None or value is None:
+                    continue
+                path = os.path.join(root, seq, name, f"{item.frame}.png")
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                write_png(path, (item.labels == value).view(np.uint8))
             return
         folder = os.path.join(root, seq)
         os.makedirs(folder, exist_ok=True)
