@@ -200,8 +200,10 @@ def test_add_cost(benchmark, data, preds, request):
     """The caller's time in ``add`` (median over the frames; the first ``max_pending`` adds
     also fault in the pool's fresh buffers). Scoring uses cores - 1 threads, leaving the
     caller one, as a training loop would."""
-    benchmark.group = GROUP_ADD
-    benchmark.extra_info.update(impl="Evaluator.add (copy)", target="< 50 us")
+    # The timed call is the whole measurement (4 streams): the per-frame figures are the
+    # medians in extra_info / on the terminal, so this has a group of its own (no ratio).
+    benchmark.group = GROUP_ADD + ": per-frame medians printed (target < 50 us)"
+    benchmark.extra_info.update(impl="Evaluator.add streams")
     rows = {}
 
     def measure():

@@ -436,7 +436,9 @@ class Evaluator:
         self._ensure()
         self._raise_pending_error()
         if self._finished:
-            raise EvaluationError("result() was called: this evaluation is finished")
+            raise EvaluationError(
+                "result() was called: this round is finished (reset() starts a new one)"
+            )
         s = self._seq(sequence)
         name = self._frame_name(s, frame)
         if arr.ndim != ndim:
