@@ -461,3 +461,18 @@ def test_sav_label_maps_equal_the_per_object_pngs_they_stand_for(data, tmp_path)
             saved = read_labels(str(tmp_path / "saved" / "v0" / o / p.name))
             orig = read_labels(str(p)) != 0
             assert not (saved.astype(bool) & ~orig).any()
+
+
+def test_pickles_with_its_plan_and_scores(data):
+    import pickle
+
+    gt, res, _ = data["davis2017"]
+    want = fastmask.evaluate(gt, res)
+    ev = Evaluator(gt)
+    first = ev.sequences[0]
+    for f in ev.scored_frames(first):
+        ev.add(first, f, read_labels(str(res / first / f"{f}.png")))
+    copy = pickle.loads(pickle.dumps(ev))
+    assert copy.sequence_result(first) is not None
+    _feed(copy, res, "davis2017", frozenset((first, f) for f in ev.frames(first)))
+    _same(copy.result(), want)

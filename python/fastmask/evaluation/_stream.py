@@ -252,6 +252,22 @@ class Evaluator:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
 
+    _RUNTIME = ("_lock", "_idle", "_slots", "_queue", "_inflight", "_thread", "_free", "_errors")
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles (a ``spawn`` DataLoader worker, a process pool) with its plan and the
+        scores so far; frames still queued are scored first."""
+        self.wait()
+        state = {k: v for k, v in self.__dict__.items() if k not in self._RUNTIME}
+        state["_pid"] = -1
+        state["_pending"] = 0
+        state["_tmp"] = None  # the creator removes its temporary folder
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset_process()
+
     def __enter__(self) -> Evaluator:
         return self
 
