@@ -218,3 +218,38 @@ def _eval_sequences(
 def _read_labels(
     path: str | os.PathLike[str], colormap: bytes | None = None, max_pixels: int = ...
 ) -> NDArray[np.uint8]: ...
+
+__all__ += ["_eval_frames"]
+
+def _eval_frames(
+    gt: Sequence[str | os.PathLike[str]],
+    pred: Sequence[NDArray[np.uint8]],
+    name: Sequence[str | os.PathLike[str]],
+    objects: Sequence[Sequence[int]],
+    max_pred_label: Sequence[int],
+    *,
+    dynamic: bool,
+    cross: bool,
+    void: int | None,
+    binarize: bool,
+    bound_th: float,
+    threads: int | None,
+    colormap: bytes | None = None,
+    max_pixels: int = ...,
+) -> tuple[
+    list[
+        tuple[
+            NDArray[np.uint8],
+            NDArray[np.float64],
+            NDArray[np.float64],
+            NDArray[np.bool_],
+            NDArray[np.bool_],
+            tuple[int, int],
+        ]
+    ],
+    dict[str, float],
+]: ...
+
+__all__ += ["_copy_labels"]
+
+def _copy_labels(src: NDArray[np.uint8], dst: NDArray[np.uint8]) -> int: ...

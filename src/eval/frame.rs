@@ -167,6 +167,22 @@ fn secs(t: Instant) -> f64 {
     t.elapsed().as_secs_f64()
 }
 
+/// The error for a result of another size than its ground truth. Phone videos are often
+/// stored rotated; a result decoded without the rotation has the ground truth's size
+/// transposed: say so.
+pub(super) fn size_error(gt: &Path, (h, w): (usize, usize), (ph, pw): (usize, usize)) -> Error {
+    let hint = if (ph, pw) == (w, h) {
+        "; the result looks rotated by 90 degrees (portrait video decoded without \
+         its rotation?)"
+    } else {
+        ""
+    };
+    Error::eval(format!(
+        "result is {ph}x{pw} (HxW) but its ground truth {} is {h}x{w}{hint}",
+        gt.display()
+    ))
+}
+
 /// Score frame `t` of `job`.
 pub fn score(
     job: &Job,
@@ -194,19 +210,7 @@ pub fn score(
                 rule.max_pixels,
             )?;
             if (ph, pw) != (h, w) {
-                // Phone videos are often stored rotated; a result decoded without the
-                // rotation has the ground truth's size transposed: say so.
-                let hint = if (ph, pw) == (w, h) {
-                    "; the result looks rotated by 90 degrees (portrait video decoded without \
-                     its rotation?)"
-                } else {
-                    ""
-                };
-                return Err(Error::eval(format!(
-                    "result is {ph}x{pw} (HxW) but its ground truth {} is {h}x{w}{hint}",
-                    gt_path.display()
-                ))
-                .with_path(p));
+                return Err(size_error(gt_path, (h, w), (ph, pw)).with_path(p));
             }
         }
         None => {
@@ -215,7 +219,52 @@ pub fn score(
         }
     }
     tm.decode += secs(clock);
+    score_decoded(job, t, rule, s, tm, h, w)
+}
 
+/// Score frame `t` of `job` against a result label map held in memory (`pred`, row-major
+/// `ph` x `pw`) instead of the result file: the ground truth is decoded from its file as in
+/// [`score`], then the same code computes J and F, so the numbers are bit-identical to
+/// scoring the same labels written as a PNG. `job.pred[t]` only names the result in errors.
+pub fn score_labels(
+    job: &Job,
+    t: usize,
+    rule: &Rule,
+    s: &mut Scratch,
+    tm: &mut Timings,
+    pred: &[u8],
+    (ph, pw): (usize, usize),
+) -> Result<FrameScores> {
+    let clock = Instant::now();
+    let gt_path = &job.gt[t];
+    let (h, w) = super::decode::read_labels(gt_path, &mut s.file, &mut s.gt, rule.max_pixels)?;
+    let name = job.pred[t].as_deref().unwrap_or(Path::new(""));
+    if (ph, pw) != (h, w) {
+        return Err(size_error(gt_path, (h, w), (ph, pw)).with_path(name));
+    }
+    if pred.len() != h * w {
+        return Err(Error::shape(format!(
+            "result label map has {} values, expected {h} x {w}",
+            pred.len()
+        ))
+        .with_path(name));
+    }
+    s.pred.clear();
+    s.pred.extend_from_slice(pred);
+    tm.decode += secs(clock);
+    score_decoded(job, t, rule, s, tm, h, w)
+}
+
+/// J and F of frame `t` once `s.gt` and `s.pred` hold its (h, w) label maps.
+fn score_decoded(
+    job: &Job,
+    t: usize,
+    rule: &Rule,
+    s: &mut Scratch,
+    tm: &mut Timings,
+    h: usize,
+    w: usize,
+) -> Result<FrameScores> {
     let clock = Instant::now();
     // Without void or binarising, the raw values present follow from the counts: one pass.
     let preprocess = rule.void.is_some() || rule.binarize;

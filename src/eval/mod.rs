@@ -22,8 +22,11 @@
 //! It also reports the raw values present in each frame (before void and binarising), so
 //! Python can apply rules such as "an object counts from its first sighting on".
 
+mod arrays;
 mod decode;
 mod frame;
+
+pub use arrays::{copy_max, evaluate_frames, ArrayFrame};
 
 pub use decode::read_labels;
 

@@ -7,13 +7,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 use std::time::Duration;
 
+use numpy::ndarray::Array1;
 use numpy::ndarray::Array2;
-use numpy::{IntoPyArray, PyArray2};
+use numpy::{
+    IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2, PyReadwriteArray2, PyUntypedArrayMethods,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
 
 use crate::error::Error;
-use crate::eval::{self, Job, JobScores, Rule, Timings};
+use crate::eval::{self, ArrayFrame, FrameScores, Job, JobScores, Rule, Timings};
 use crate::png::{palette, Rgb, DAVIS_PALETTE};
 
 /// `colormap` bytes (3 per entry, 1..256 entries) as colours; None: the DAVIS palette.
@@ -186,6 +189,123 @@ fn _eval_sequences<'py>(
     Ok((out, stages))
 }
 
+type FrameArrays<'py> = (
+    Bound<'py, PyArray2<u8>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<f64>>,
+    Bound<'py, PyArray1<bool>>,
+    Bound<'py, PyArray1<bool>>,
+    (usize, usize),
+);
+
+fn frame_arrays<'py>(py: Python<'py>, s: FrameScores) -> PyResult<FrameArrays<'py>> {
+    let pairs: Vec<u8> = s.pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    let np_ = s.pairs.len();
+    Ok((
+        Array2::from_shape_vec((np_, 2), pairs)
+            .map_err(|e| Error::shape(e.to_string()))?
+            .into_pyarray(py),
+        Array1::from_vec(s.j).into_pyarray(py),
+        Array1::from_vec(s.f).into_pyarray(py),
+        Array1::from_vec(s.gt_present.to_vec()).into_pyarray(py),
+        Array1::from_vec(s.pred_present.to_vec()).into_pyarray(py),
+        s.shape,
+    ))
+}
+
+/// Score frames whose results are label maps in memory (see `eval::evaluate_frames`): per
+/// frame (pairs, J, F, gt_present, pred_present, (H, W)), and the per-stage thread-seconds.
+/// The arrays must be C-contiguous (H, W) uint8; `name` names each result in errors.
+#[pyfunction]
+#[pyo3(signature = (gt, pred, name, objects, max_pred_label, *, dynamic, cross, void, binarize, bound_th, threads, colormap=None, max_pixels=u64::MAX))]
+#[allow(clippy::too_many_arguments)]
+fn _eval_frames<'py>(
+    py: Python<'py>,
+    gt: Vec<PathBuf>,
+    pred: Vec<PyReadonlyArray2<'py, u8>>,
+    name: Vec<PathBuf>,
+    objects: Vec<Vec<u8>>,
+    max_pred_label: Vec<u8>,
+    dynamic: bool,
+    cross: bool,
+    void: Option<u8>,
+    binarize: bool,
+    bound_th: f64,
+    threads: Option<usize>,
+    colormap: Option<Bound<'py, PyBytes>>,
+    max_pixels: u64,
+) -> PyResult<(Vec<FrameArrays<'py>>, Bound<'py, PyDict>)> {
+    let n = gt.len();
+    if pred.len() != n || name.len() != n || objects.len() != n || max_pred_label.len() != n {
+        return Err(Error::param(format!(
+            "gt, pred, name, objects and max_pred_label must have one entry per frame; got \
+             {n}, {}, {}, {}, {}",
+            pred.len(),
+            name.len(),
+            objects.len(),
+            max_pred_label.len()
+        ))
+        .into());
+    }
+    let mut frames = Vec::with_capacity(n);
+    for ((((gt, arr), name), objects), max_pred_label) in gt
+        .into_iter()
+        .zip(&pred)
+        .zip(name)
+        .zip(objects)
+        .zip(max_pred_label)
+    {
+        let shape = (arr.shape()[0], arr.shape()[1]);
+        let labels = arr
+            .as_slice()
+            .map_err(|_| Error::param("result label maps must be C-contiguous"))?;
+        frames.push(ArrayFrame {
+            job: Job {
+                gt: vec![gt],
+                pred: vec![Some(name)],
+                objects,
+                max_pred_label,
+            },
+            pred: labels,
+            shape,
+        });
+    }
+    let rule = Rule {
+        dynamic,
+        cross,
+        void,
+        binarize,
+        same_size: false,
+        bound_th,
+        max_pixels,
+        colormap: colours_of(colormap.as_ref())?,
+    };
+    let (scores, timings) = py.detach(|| eval::evaluate_frames(&frames, &rule, threads))?;
+    let out = scores
+        .into_iter()
+        .map(|s| frame_arrays(py, s))
+        .collect::<PyResult<Vec<_>>>()?;
+    let stages = PyDict::new(py);
+    stages.set_item("decode", timings.decode)?;
+    stages.set_item("J", timings.j)?;
+    stages.set_item("F", timings.f)?;
+    Ok((out, stages))
+}
+
+/// Copy `src` into `dst` (C-contiguous, same shape) and return the largest label, holding
+/// the GIL: releasing it for ~50 us would hand it to the Evaluator's scoring thread, and the
+/// caller would wait up to the 5 ms switch interval to get it back.
+#[pyfunction]
+fn _copy_labels(src: PyReadonlyArray2<'_, u8>, mut dst: PyReadwriteArray2<'_, u8>) -> PyResult<u8> {
+    let s = src
+        .as_slice()
+        .map_err(|_| Error::param("source labels must be C-contiguous"))?;
+    let d = dst
+        .as_slice_mut()
+        .map_err(|_| Error::param("destination must be C-contiguous"))?;
+    Ok(eval::copy_max(s, d)?)
+}
+
 /// The label map of one PNG file as the engine reads it: (H, W) uint8.
 #[pyfunction]
 #[pyo3(signature = (path, colormap=None, max_pixels=u64::MAX))]
@@ -208,6 +328,8 @@ fn _read_labels<'py>(
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_eval_sequences, m)?)?;
+    m.add_function(wrap_pyfunction!(_eval_frames, m)?)?;
+    m.add_function(wrap_pyfunction!(_copy_labels, m)?)?;
     m.add_function(wrap_pyfunction!(_read_labels, m)?)?;
     Ok(())
 }

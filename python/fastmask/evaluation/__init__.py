@@ -25,12 +25,14 @@ from fastmask.evaluation._assign import linear_sum_assignment
 from fastmask.evaluation._jobs import Job, Partial, Settings
 from fastmask.evaluation._plan import Plan, batches, default_threads, plan, run, run_job
 from fastmask.evaluation._result import DatasetEvaluation, Evaluation, ObjectResult, ObjectScore
+from fastmask.evaluation._stream import Evaluator
 
 __all__ = [
     "PROTOCOLS",
     "TASKS",
     "DatasetEvaluation",
     "Evaluation",
+    "Evaluator",
     "Job",
     "ObjectResult",
     "ObjectScore",
