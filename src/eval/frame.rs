@@ -237,7 +237,13 @@ pub fn score_labels(
 ) -> Result<FrameScores> {
     let clock = Instant::now();
     let gt_path = &job.gt[t];
-    let (h, w) = super::decode::read_labels(gt_path, &mut s.file, &mut s.gt, rule.max_pixels)?;
+    let (h, w) = super::decode::read_labels(
+        gt_path,
+        rule.colours(),
+        &mut s.file,
+        &mut s.gt,
+        rule.max_pixels,
+    )?;
     let name = job.pred[t].as_deref().unwrap_or(Path::new(""));
     if (ph, pw) != (h, w) {
         return Err(size_error(gt_path, (h, w), (ph, pw)).with_path(name));
