@@ -78,7 +78,7 @@ pub fn copy_max(src: &[u8], dst: &mut [u8]) -> Result<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::png::{encode_indexed, Compression, DAVIS_PALETTE};
+    use crate::png::{encode_indexed, Compression, PaletteSize, DAVIS_PALETTE};
     use std::path::PathBuf;
 
     #[test]
@@ -103,7 +103,16 @@ mod tests {
             let g: Vec<u8> = (0..h * w).map(|i| ((i / 7 + t) % 4) as u8).collect();
             let p: Vec<u8> = (0..h * w).map(|i| ((i / 5 + 2 * t) % 5) as u8).collect();
             let (gp, pp) = (dir.join(format!("g{t}.png")), dir.join(format!("p{t}.png")));
-            let enc = |m: &[u8]| encode_indexed(m, h, w, &DAVIS_PALETTE, Compression::Fast);
+            let enc = |m: &[u8]| {
+                encode_indexed(
+                    m,
+                    h,
+                    w,
+                    &DAVIS_PALETTE,
+                    Compression::Fast,
+                    PaletteSize::Full,
+                )
+            };
             std::fs::write(&gp, enc(&g).unwrap()).unwrap();
             std::fs::write(&pp, enc(&p).unwrap()).unwrap();
             gt.push(gp);
@@ -119,6 +128,7 @@ mod tests {
                 same_size: true,
                 bound_th: 0.008,
                 max_pixels: u64::MAX,
+                colormap: None,
             };
             let job = Job {
                 gt: gt.clone(),
