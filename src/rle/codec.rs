@@ -153,6 +153,52 @@ pub fn string_to_counts(s: &[u8]) -> Result<Vec<u64>> {
     Ok(counts)
 }
 
+/// The counts of a well-formed count string for a mask of `pixels` pixels, decoded in one
+/// tight loop (values of at most 6 characters, |delta| < 2^29) and handed to `f` in order;
+/// `None` for anything else, which the caller hands to the checked decoder
+/// ([`string_to_counts_for`]) for the same result or its error. The codec's per-value iterator
+/// with its error paths was 79% of `area()` on 100 RLEs of 240x320 (callgrind), 2.3x
+/// pycocotools' instructions.
+#[inline(always)]
+pub fn for_each_count(s: &[u8], pixels: u64, mut f: impl FnMut(u32)) -> Option<()> {
+    // The two previous counts (values after the second are deltas from the one before last).
+    let (mut prev2, mut prev1) = (0u32, 0u32);
+    let (mut sum, mut m) = (0u64, 0u64);
+    let mut i = 0;
+    while i < s.len() {
+        let (mut x, mut k) = (0i64, 0u32);
+        loop {
+            let c = s.get(i)?.wrapping_sub(b'0');
+            if c > 63 {
+                return None;
+            }
+            x |= i64::from(c & 0x1f) << (5 * k);
+            i += 1;
+            k += 1;
+            if c & 0x20 == 0 {
+                if c & 0x10 != 0 {
+                    x |= -1i64 << (5 * k);
+                }
+                break;
+            }
+            if k == 6 {
+                return None;
+            }
+        }
+        if m > 2 {
+            x += i64::from(prev2);
+        }
+        if x < 0 || x as u64 > pixels - sum {
+            return None;
+        }
+        sum += x as u64;
+        m += 1;
+        (prev2, prev1) = (prev1, x as u32);
+        f(x as u32);
+    }
+    (sum == pixels && m <= pixels + 1).then_some(())
+}
+
 /// Decode a count string for a mask of `pixels` pixels: every count in `0..=pixels`, their
 /// sum exactly `pixels`. Zero-length runs are allowed anywhere (pycocotools accepts them:
 /// `{'size': [1, 1], 'counts': b'001'}` is one background pixel), so a string may hold more
@@ -160,6 +206,15 @@ pub fn string_to_counts(s: &[u8]) -> Result<Vec<u64>> {
 pub fn string_to_counts_for(s: &[u8], pixels: u64) -> Result<Vec<u32>> {
     // Every count takes at least one character: the vector grows with the input only.
     let mut counts: Vec<u32> = Vec::with_capacity(s.len().min(1 << 20));
+    if for_each_count(s, pixels, |x| counts.push(x)).is_some() {
+        return Ok(counts);
+    }
+    counts.clear();
+    checked_counts_for(s, pixels, counts)
+}
+
+/// [`string_to_counts_for`] value by value, with an error for every way a string can be wrong.
+fn checked_counts_for(s: &[u8], pixels: u64, mut counts: Vec<u32>) -> Result<Vec<u32>> {
     let mut sum: u64 = 0;
     for (i, x) in Values::new(s).enumerate() {
         let x = x?;
@@ -196,6 +251,50 @@ pub fn string_to_counts_for(s: &[u8], pixels: u64) -> Result<Vec<u32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fast_path_agrees_with_the_checked_decoder() {
+        // Random counts (zero runs, long runs, values past the fast path's 6 characters),
+        // their strings, and the strings cut or corrupted: the fast loop must give the checked
+        // decoder's counts or decline (None), never a different answer.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |m: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % m
+        };
+        for case in 0..3000 {
+            let n = 1 + next(40) as usize;
+            let big = if case % 7 == 0 { 1 << 31 } else { 300 };
+            let counts: Vec<u32> = (0..n).map(|_| next(big) as u32).collect();
+            let pixels: u64 = counts.iter().map(|&c| u64::from(c)).sum();
+            let mut s = Vec::new();
+            write_counts(&counts, &mut s);
+            if case % 3 == 1 && !s.is_empty() {
+                let i = next(s.len() as u64) as usize;
+                s[i] = b'0' + next(80) as u8;
+            }
+            if case % 5 == 2 {
+                s.truncate(next(s.len() as u64 + 1) as usize);
+            }
+            let checked = checked_counts_for(&s, pixels, Vec::new());
+            let mut fast = Vec::new();
+            let took = for_each_count(&s, pixels, |c| fast.push(c)).is_some();
+            if took {
+                assert_eq!(checked.as_ref().ok(), Some(&fast), "case {case}: {s:?}");
+            }
+            // An intact string of small counts is the fast path's whole point: it must not
+            // decline it (declining is correct but slow, so only this catches it).
+            let intact = case % 3 != 1 && case % 5 != 2;
+            assert!(took || !intact || big != 300, "case {case}: declined {s:?}");
+            assert_eq!(
+                string_to_counts_for(&s, pixels).ok(),
+                checked.ok(),
+                "case {case}"
+            );
+        }
+    }
 
     fn enc(c: &[u32]) -> String {
         let mut out = Vec::new();
