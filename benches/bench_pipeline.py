@@ -115,38 +115,40 @@ def _child(code: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+def _measure(benchmark: Any, group: str, code: str, **info: Any) -> dict[str, Any]:
+    """One round of ``_child(code)`` under ``benchmark`` (group, extra_info ``info`` set first);
+    the child's JSON object is added to extra_info and returned."""
+    benchmark.group = group
+    benchmark.extra_info.update(info)
+    got = benchmark.pedantic(_child, args=(code,), rounds=1, iterations=1)
+    benchmark.extra_info.update(got)
+    return got
+
+
 def test_plan_sav_train_sized(benchmark: Any) -> None:
     root = _sav_root()
-    benchmark.group = f"plan {PLAN_VIDEOS} SA-V videos"
-    benchmark.extra_info["impl"] = "fastmask.evaluation.plan"
-    got = benchmark.pedantic(
-        _child,
-        args=(
-            f"""
+    got = _measure(
+        benchmark,
+        f"plan {PLAN_VIDEOS} SA-V videos",
+        f"""
         t = time.perf_counter()
         p = plan({str(root / "gt")!r}, {str(root / "res")!r}, "sav")
         out["seconds"] = time.perf_counter() - t
         out["jobs"] = len(p.jobs)
         """,
-        ),
-        rounds=1,
-        iterations=1,
+        impl="fastmask.evaluation.plan",
     )
     assert got["jobs"] == PLAN_VIDEOS
-    benchmark.extra_info.update(got)
     print(f"\nplan {PLAN_VIDEOS} videos: {got['seconds']:.3f} s, peak +{got['peak_mb']:.1f} MB")
 
 
 def test_plan_by_listing_every_video(benchmark: Any) -> None:
     """The baseline: every video folder listed (and its entries stat-ed) at planning time."""
     root = _sav_root()
-    benchmark.group = f"plan {PLAN_VIDEOS} SA-V videos"
-    benchmark.extra_info["impl"] = "listing every video folder"
-    benchmark.extra_info["baseline"] = True
-    got = benchmark.pedantic(
-        _child,
-        args=(
-            f"""
+    got = _measure(
+        benchmark,
+        f"plan {PLAN_VIDEOS} SA-V videos",
+        f"""
         import os
         t = time.perf_counter()
         gt = {str(root / "gt")!r}
@@ -157,23 +159,18 @@ def test_plan_by_listing_every_video(benchmark: Any) -> None:
                     n += os.path.isdir(os.path.join(gt, v, e))
         out["seconds"] = time.perf_counter() - t
         """,
-        ),
-        rounds=1,
-        iterations=1,
+        impl="listing every video folder",
+        baseline=True,
     )
-    benchmark.extra_info.update(got)
     print(f"\nlisting {PLAN_VIDEOS} videos: {got['seconds']:.3f} s")
 
 
 def test_memory_plan_and_partials_youtube_sized(benchmark: Any) -> None:
     root = _youtube_root()
-    benchmark.group = f"plan + partials of {YT_VIDEOS} YouTube-VOS videos"
-    benchmark.extra_info["impl"] = "fastmask"
-    benchmark.extra_info["target"] = "< 200 MB"
-    got = benchmark.pedantic(
-        _child,
-        args=(
-            f"""
+    got = _measure(
+        benchmark,
+        f"plan + partials of {YT_VIDEOS} YouTube-VOS videos",
+        f"""
         import pickle
         t = time.perf_counter()
         p = plan({str(root)!r}, {str(root / "res")!r}, "youtube-vos", split="train")
@@ -184,11 +181,9 @@ def test_memory_plan_and_partials_youtube_sized(benchmark: Any) -> None:
         out["objects"] = sum(len(x.objects) for x in parts)
         out["frames"] = sum(x.n_frames for x in parts)
         """,
-        ),
-        rounds=1,
-        iterations=1,
+        impl="fastmask",
+        target="< 200 MB",
     )
-    benchmark.extra_info.update(got)
     print(
         f"\n{YT_VIDEOS} videos, {got['objects']} objects, {got['frames']} frames: peak "
         f"+{got['peak_mb']:.1f} MB RSS; pickled plan {got['plan_pickle_mb']:.2f} MB, partials "

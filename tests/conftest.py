@@ -33,3 +33,12 @@ def corpus() -> Path:
     if not CORPUS.exists():
         pytest.skip("shared corpus not available")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def nine_cases(tmp_path_factory):
+    """``evalref.nine.cases()``: one small dataset per protocol, generated once per session
+    (read-only: the pipeline, distributed and diagnose tests share it)."""
+    from evalref import nine
+
+    return nine.cases(tmp_path_factory.mktemp("nine"))

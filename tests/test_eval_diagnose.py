@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from evalref import gen
+from evalref import gen, nine
 from fastmask import EvaluationError
 from fastmask.cli import main as fastmask_main
 from fastmask.evaluation import evaluate
@@ -288,27 +288,7 @@ def test_colormap_travels_in_every_job(ds):
         evaluate(ds / "nowhere", rgb, colormap=[[0, 0]])
 
 
-@pytest.fixture(scope="module")
-def nine_cases(tmp_path_factory):
-    from evalref import nine
-
-    return nine.cases(tmp_path_factory.mktemp("nine"))
-
-
-@pytest.mark.parametrize(
-    "case",
-    [
-        "davis2017",
-        "davis2016",
-        "vos-benchmark",
-        "sav",
-        "youtube-vos",
-        "mose",
-        "mosev2",
-        "lvos",
-        "sparse",
-    ],
-)
+@pytest.mark.parametrize("case", [c for c in nine.CASES if c != "davis2017-unsupervised"])
 def test_every_protocol_warns_about_unscored_result_folders(nine_cases, tmp_path, case):
     from fastmask.evaluation import plan
 

@@ -21,11 +21,6 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def data(tmp_path_factory) -> dict[str, nine.Case]:
-    return nine.cases(tmp_path_factory.mktemp("nine"))
-
-
-@pytest.fixture(scope="module")
 def dask_client() -> Iterator[Any]:
     distributed = pytest.importorskip("distributed")
     with warnings.catch_warnings():
@@ -58,8 +53,8 @@ def _files(ev: fastmask.Evaluation) -> dict[str, Any]:
     return files
 
 
-def _check(executor: Any, data: dict[str, nine.Case], tmp_path) -> None:
-    for case, (gt, res, opts) in data.items():
+def _check(executor: Any, nine_cases: dict[str, nine.Case], tmp_path) -> None:
+    for case, (gt, res, opts) in nine_cases.items():
         protocol = nine.protocol_of(case)
         local = fastmask.evaluate(gt, res, protocol, threads=1, **opts)
         remote = run(plan(gt, res, protocol, **opts), executor, batch_size=1)
@@ -70,26 +65,26 @@ def _check(executor: Any, data: dict[str, nine.Case], tmp_path) -> None:
         if protocol != "mosev2":
             assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b], case
     # Errors raised in a worker reach the caller with their message.
-    gt, res, opts = data["davis2017"]
+    gt, res, opts = nine_cases["davis2017"]
     with pytest.raises(ValueError, match="exceeds the limit of 10 pixels"):
         run(plan(gt, res, max_pixels=10), executor)
 
 
-def test_dask_local_cluster_equals_in_process(dask_client, data, tmp_path):
-    _check(dask_client, data, tmp_path)
+def test_dask_local_cluster_equals_in_process(dask_client, nine_cases, tmp_path):
+    _check(dask_client, nine_cases, tmp_path)
 
 
-def test_ray_equals_in_process(ray_cluster, data, tmp_path):
-    _check(ray_cluster, data, tmp_path)
+def test_ray_equals_in_process(ray_cluster, nine_cases, tmp_path):
+    _check(ray_cluster, nine_cases, tmp_path)
 
 
 @pytest.mark.filterwarnings("ignore:Port .* is already in use")
-def test_cli_dask_local(data, tmp_path, monkeypatch, capsys):
+def test_cli_dask_local(nine_cases, tmp_path, monkeypatch, capsys):
     pytest.importorskip("distributed")
     from fastmask.evaluation.cli import main
 
     monkeypatch.setenv("FASTMASK_NUM_THREADS", "2")  # --dask local: 2 worker processes
-    gt, res, _ = data["davis2017"]
+    gt, res, _ = nine_cases["davis2017"]
     argv = ["eval", "--gt", str(gt), "--results", str(res), "--no-progress"]
     assert main([*argv, "--output", str(tmp_path / "d"), "--dask", "local"]) == 0
     # The report says where the videos were scored, not "all threads" of this process.

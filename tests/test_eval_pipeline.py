@@ -30,25 +30,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> dict[str, nine.Case]:
-    return nine.cases(tmp_path_factory.mktemp("nine"))
-
-
-CASES = [
-    "davis2017",
-    "davis2017-unsupervised",
-    "davis2016",
-    "vos-benchmark",
-    "sav",
-    "youtube-vos",
-    "mose",
-    "mosev2",
-    "lvos",
-    "sparse",
-]
-
-
 def _same(a: Evaluation, b: Evaluation) -> None:
     """Same numbers, per-frame scores and files (mosev2's metrics.json carries the run time)."""
     fa, fb = a.files(), b.files()
@@ -63,9 +44,9 @@ def _same(a: Evaluation, b: Evaluation) -> None:
     assert a.per_object().keys() == b.per_object().keys()
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_jobs_and_partials_pickle_and_merge_in_any_order(data, case):
-    gt, res, opts = data[case]
+@pytest.mark.parametrize("case", nine.CASES)
+def test_jobs_and_partials_pickle_and_merge_in_any_order(nine_cases, case):
+    gt, res, opts = nine_cases[case]
     protocol = nine.protocol_of(case)
     whole = fastmask.evaluate(gt, res, protocol, **opts)
     p = plan(gt, res, protocol, **opts)
@@ -94,8 +75,8 @@ def test_jobs_and_partials_pickle_and_merge_in_any_order(data, case):
         p.merge([*partials, partials[0]])
 
 
-def test_process_pool_gives_the_same_files(data, tmp_path):
-    gt, res, opts = data["davis2017"]
+def test_process_pool_gives_the_same_files(nine_cases, tmp_path):
+    gt, res, opts = nine_cases["davis2017"]
     whole = fastmask.evaluate(gt, res, threads=1)
     with ProcessPoolExecutor(2) as pool:
         ev = run(plan(gt, res, **opts), pool, batch_size=1)
@@ -165,8 +146,8 @@ def _big_frames(root: Path, case: str) -> nine.Case:
     return root, root / "res", {}
 
 
-def test_empty_sequence_list_is_an_error(data, tmp_path):
-    gt, res, _ = data["davis2017"]
+def test_empty_sequence_list_is_an_error(nine_cases, tmp_path):
+    gt, res, _ = nine_cases["davis2017"]
     with pytest.raises(EvaluationError, match="no sequence to evaluate"):
         fastmask.evaluate(gt, res, sequences=[])
     empty = tmp_path / "DAVIS"
@@ -176,7 +157,7 @@ def test_empty_sequence_list_is_an_error(data, tmp_path):
     with pytest.raises(EvaluationError, match=r"ImageSets/2017/val\.txt"):
         fastmask.evaluate(empty, res)
     for case in ("vos-benchmark", "sav", "youtube-vos", "mose", "lvos", "mosev2", "sparse"):
-        gt, res, opts = data[case]
+        gt, res, opts = nine_cases[case]
         with pytest.raises(EvaluationError, match="no sequence to evaluate"):
             fastmask.evaluate(gt, res, nine.protocol_of(case), sequences=[], **opts)
         # a name that is not in the dataset is an error too, not a smaller evaluation
@@ -185,8 +166,8 @@ def test_empty_sequence_list_is_an_error(data, tmp_path):
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o027])
-def test_written_files_follow_the_umask(data, tmp_path, umask):
-    gt, res, opts = data["youtube-vos"]
+def test_written_files_follow_the_umask(nine_cases, tmp_path, umask):
+    gt, res, opts = nine_cases["youtube-vos"]
     ev = fastmask.evaluate(gt, res, "youtube-vos", **opts)
     old = os.umask(umask)
     try:
@@ -252,8 +233,8 @@ def test_ctrl_c_stops_a_long_sequence(tmp_path):
     assert elapsed < 5.0
 
 
-def test_cli_subsets_and_extra_outputs(data, tmp_path, capsys):
-    gt, res, _ = data["davis2017"]
+def test_cli_subsets_and_extra_outputs(nine_cases, tmp_path, capsys):
+    gt, res, _ = nine_cases["davis2017"]
     seqfile = tmp_path / "seqs.txt"
     seqfile.write_text("gamma\n\n")
     argv = ["eval", "--gt", str(gt), "--results", str(res), "--no-progress"]
@@ -276,10 +257,10 @@ def test_cli_subsets_and_extra_outputs(data, tmp_path, capsys):
     assert "nope" in capsys.readouterr().err
 
 
-def test_batches_and_executor_arguments(data):
+def test_batches_and_executor_arguments(nine_cases):
     from fastmask.evaluation import batches
 
-    gt, res, _ = data["davis2017"]
+    gt, res, _ = nine_cases["davis2017"]
     p = plan(gt, res)
     jobs = list(range(1000))
     sizes = [len(b) for b in batches(jobs, workers=2)]  # type: ignore[arg-type]

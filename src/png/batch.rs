@@ -255,32 +255,20 @@ mod tests {
         let d = dir("mismatch");
         let a = d.join("a.png");
         let b = d.join("b.png");
-        fs::write(
-            &a,
+        // Six blank pixels as height x width: 2x3 and 3x2 differ only in shape.
+        let blank = |height: usize, width: usize| {
             encode_indexed(
                 &[0; 6],
-                2,
-                3,
+                height,
+                width,
                 &DAVIS_PALETTE,
                 Compression::Fast,
                 PaletteSize::Full,
             )
-            .unwrap(),
-        )
-        .unwrap();
-        fs::write(
-            &b,
-            encode_indexed(
-                &[0; 6],
-                3,
-                2,
-                &DAVIS_PALETTE,
-                Compression::Fast,
-                PaletteSize::Full,
-            )
-            .unwrap(),
-        )
-        .unwrap();
+            .unwrap()
+        };
+        fs::write(&a, blank(2, 3)).unwrap();
+        fs::write(&b, blank(3, 2)).unwrap();
         let mode = Mode::Labels(&DAVIS_PALETTE);
         let paths = vec![a, b];
         let (first, spec) = probe(&paths[0], &mode, &Limits::default()).unwrap();

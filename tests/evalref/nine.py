@@ -15,6 +15,20 @@ from evalref import gen
 
 Case = tuple[Path, Path, dict[str, Any]]
 
+# The keys of ``cases()``, in order: the nine protocols plus DAVIS-2017's unsupervised task.
+CASES = [
+    "davis2017",
+    "davis2017-unsupervised",
+    "davis2016",
+    "vos-benchmark",
+    "sav",
+    "youtube-vos",
+    "mose",
+    "mosev2",
+    "lvos",
+    "sparse",
+]
+
 
 def cases(root: Path) -> dict[str, Case]:
     rng = np.random.default_rng(11)

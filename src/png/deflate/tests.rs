@@ -407,25 +407,7 @@ fn png_label_rows(png: &[u8]) -> Option<(Vec<u8>, usize)> {
             let b = prev[x];
             let c = if x >= bpp { prev[x - bpp] } else { 0 };
             let pred = match row[0] {
-                0 => 0,
-                1 => a,
-                2 => b,
-                3 => ((u16::from(a) + u16::from(b)) / 2) as u8,
-                4 => {
-                    let p = i16::from(a) + i16::from(b) - i16::from(c);
-                    let (pa, pb, pc) = (
-                        (p - i16::from(a)).abs(),
-                        (p - i16::from(b)).abs(),
-                        (p - i16::from(c)).abs(),
-                    );
-                    if pa <= pb && pa <= pc {
-                        a
-                    } else if pb <= pc {
-                        b
-                    } else {
-                        c
-                    }
-                }
+                kind @ 0..=4 => crate::testutil::predictor(kind, a, b, c),
                 _ => return None,
             };
             cur[x] = cur[x].wrapping_add(pred);

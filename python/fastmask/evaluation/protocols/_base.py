@@ -145,14 +145,20 @@ def nonempty(names: list[str], where: str | Path) -> list[str]:
     return names
 
 
-def select(names: list[str], sequences: Sequence[str] | None, where: str | Path) -> list[str]:
+def select(
+    names: list[str],
+    sequences: Sequence[str] | None,
+    where: str | Path,
+    missing: str = "sequences not found:",
+) -> list[str]:
     """The videos to score: all of ``names``, or those in ``sequences``, in dataset order. A
-    requested name that is not in ``names`` is an error (a typo must not shrink the set)."""
+    requested name that is not in ``names`` is an error (a typo must not shrink the set), worded
+    ``"{where}: {missing} {names}"``."""
     if sequences is not None:
         have = set(names)
         unknown = [s for s in sequences if s not in have]
         if unknown:
-            raise EvaluationError(f"{where}: sequences not found: {', '.join(unknown)}")
+            raise EvaluationError(f"{where}: {missing} {', '.join(unknown)}")
         wanted = set(sequences)
         names = [n for n in names if n in wanted]
     return nonempty(names, where)

@@ -183,19 +183,15 @@ class MoseV2(DatasetProtocol):
         frames = ann[1 : length - 1]
         ids = list(video.objects)  # meta.json order
         objects = []
+
+        def score(oid: int, j: np.ndarray, f: np.ndarray, **kw: Any) -> ObjectScore:
+            return ObjectScore(name, oid, f"{name}_{oid}", frames, j, f, **kw)
+
         if not (res / name).is_dir():
             for oid in ids:
+                zero = {"J": 0.0, "F_new": 0.0, "F": 0.0}
                 objects.append(
-                    ObjectScore(
-                        name,
-                        oid,
-                        f"{name}_{oid}",
-                        frames,
-                        np.zeros(0),
-                        np.zeros(0),
-                        stats=dict(zip(("J", "F_new", "F"), (0.0, 0.0, 0.0))),
-                        info={"missing": True},
-                    )
+                    score(oid, np.zeros(0), np.zeros(0), stats=zero, info={"missing": True})
                 )
             return Scored(objects, len(frames) if objects else 0, counted=bool(objects))
         pred_paths, _ = result_frames(
@@ -230,18 +226,8 @@ class MoseV2(DatasetProtocol):
             stats = dict(zip(keys, v))
             for k in ("J", "F_new", "F"):
                 stats[k] = float(stats[k])
-            objects.append(
-                ObjectScore(
-                    name,
-                    oid,
-                    f"{name}_{oid}",
-                    frames,
-                    j,
-                    f_dot,
-                    stats=stats,
-                    info={"F_plain": f_plain, "empty_gt": empty},
-                )
-            )
+            info = {"F_plain": f_plain, "empty_gt": empty}
+            objects.append(score(oid, j, f_dot, stats=stats, info=info))
         return Scored(objects, len(frames) if objects else 0, counted=bool(objects))
 
     def global_scores(self, ev: Evaluation) -> dict[str, float]:

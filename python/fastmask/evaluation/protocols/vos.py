@@ -26,10 +26,10 @@ from fastmask.evaluation.protocols._base import (
     Protocol,
     Scored,
     Work,
-    nonempty,
     not_found,
     pngs,
     result_frames,
+    select,
     subfolders,
     warn_extra,
 )
@@ -56,14 +56,7 @@ def _video_dirs(root: Path, sequences: list[str] | None) -> list[str]:
     if not videos:
         # Say what is there (frames: one video's folder was passed), not just "nothing to do".
         raise EvaluationError(f"{root}: no video folders" + dx.hint("", dx.folder_root_hint(root)))
-    if sequences is not None:
-        have = set(videos)
-        unknown = [s for s in sequences if s not in have]
-        if unknown:
-            raise EvaluationError(f"{root}: no ground-truth folder for {', '.join(unknown)}")
-        wanted = set(sequences)
-        videos = [v for v in videos if v in wanted]
-    return nonempty(videos, root)
+    return select(videos, sequences, root, missing="no ground-truth folder for")
 
 
 class VosBenchmark(Protocol):
