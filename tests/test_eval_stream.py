@@ -25,9 +25,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory) -> dict[str, nine.Case]:
-    return nine.cases(tmp_path_factory.mktemp("nine"))
+@pytest.fixture
+def data(nine_cases: dict[str, nine.Case]) -> dict[str, nine.Case]:
+    return nine_cases  # the session's shared, read-only datasets (tests/conftest.py)
 
 
 def _files(ev: fastmask.Evaluation) -> dict[str, Any]:
