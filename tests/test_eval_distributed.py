@@ -4,7 +4,6 @@ every protocol's numbers and files equal the in-process run's, byte for byte. Sk
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -44,21 +43,12 @@ def ray_cluster() -> Iterator[str]:
         ray.shutdown()
 
 
-def _files(ev: fastmask.Evaluation) -> dict[str, Any]:
-    files: dict[str, Any] = dict(ev.files())
-    if "metrics.json" in files:  # mosev2 writes the run time into it
-        doc = json.loads(files["metrics.json"])
-        doc.pop("total_time")
-        files["metrics.json"] = doc
-    return files
-
-
 def _check(executor: Any, nine_cases: dict[str, nine.Case], tmp_path) -> None:
     for case, (gt, res, opts) in nine_cases.items():
         protocol = nine.protocol_of(case)
         local = fastmask.evaluate(gt, res, protocol, threads=1, **opts)
         remote = run(plan(gt, res, protocol, **opts), executor, batch_size=1)
-        assert _files(remote) == _files(local), case
+        assert nine.comparable_files(remote) == nine.comparable_files(local), case
         assert remote.per_frame() == local.per_frame(), case
         a = local.write(tmp_path / case / "local")
         b = remote.write(tmp_path / case / "remote")

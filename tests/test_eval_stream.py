@@ -5,7 +5,6 @@ back-pressure, per-sequence results, and use from several threads and after ``fo
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import threading
@@ -30,17 +29,8 @@ def data(nine_cases: dict[str, nine.Case]) -> dict[str, nine.Case]:
     return nine_cases  # the session's shared, read-only datasets (tests/conftest.py)
 
 
-def _files(ev: fastmask.Evaluation) -> dict[str, Any]:
-    files: dict[str, Any] = dict(ev.files())
-    if "metrics.json" in files:  # mosev2 writes the run time into it
-        doc = json.loads(files["metrics.json"])
-        doc.pop("total_time")
-        files["metrics.json"] = doc
-    return files
-
-
 def _same(a: fastmask.Evaluation, b: fastmask.Evaluation) -> None:
-    assert _files(a) == _files(b)
+    assert nine.comparable_files(a) == nine.comparable_files(b)
     assert a.per_frame() == b.per_frame()
     ga, gb = a.global_scores, b.global_scores
     assert list(ga) == list(gb)

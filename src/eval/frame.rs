@@ -183,6 +183,17 @@ pub(super) fn size_error(gt: &Path, (h, w): (usize, usize), (ph, pw): (usize, us
     ))
 }
 
+/// Decode a ground-truth frame into `s.gt` with the rule's colours and pixel limit.
+fn read_gt(path: &Path, rule: &Rule, s: &mut Scratch) -> Result<(usize, usize)> {
+    super::decode::read_labels(
+        path,
+        rule.colours(),
+        &mut s.file,
+        &mut s.gt,
+        rule.max_pixels,
+    )
+}
+
 /// Score frame `t` of `job`.
 pub fn score(
     job: &Job,
@@ -193,13 +204,7 @@ pub fn score(
 ) -> Result<FrameScores> {
     let clock = Instant::now();
     let gt_path = &job.gt[t];
-    let (h, w) = super::decode::read_labels(
-        gt_path,
-        rule.colours(),
-        &mut s.file,
-        &mut s.gt,
-        rule.max_pixels,
-    )?;
+    let (h, w) = read_gt(gt_path, rule, s)?;
     match &job.pred[t] {
         Some(p) => {
             let (ph, pw) = super::decode::read_labels(
@@ -237,13 +242,7 @@ pub fn score_labels(
 ) -> Result<FrameScores> {
     let clock = Instant::now();
     let gt_path = &job.gt[t];
-    let (h, w) = super::decode::read_labels(
-        gt_path,
-        rule.colours(),
-        &mut s.file,
-        &mut s.gt,
-        rule.max_pixels,
-    )?;
+    let (h, w) = read_gt(gt_path, rule, s)?;
     let name = job.pred[t].as_deref().unwrap_or(Path::new(""));
     if (ph, pw) != (h, w) {
         return Err(size_error(gt_path, (h, w), (ph, pw)).with_path(name));

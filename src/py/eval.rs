@@ -182,11 +182,16 @@ fn _eval_sequences<'py>(
         .into_iter()
         .map(|s| arrays(py, s))
         .collect::<PyResult<Vec<_>>>()?;
+    Ok((out, stage_dict(py, &timings)?))
+}
+
+/// The engine's per-stage thread-seconds as `{"decode", "J", "F"}`.
+fn stage_dict<'py>(py: Python<'py>, timings: &Timings) -> PyResult<Bound<'py, PyDict>> {
     let stages = PyDict::new(py);
     stages.set_item("decode", timings.decode)?;
     stages.set_item("J", timings.j)?;
     stages.set_item("F", timings.f)?;
-    Ok((out, stages))
+    Ok(stages)
 }
 
 type FrameArrays<'py> = (
@@ -285,11 +290,7 @@ fn _eval_frames<'py>(
         .into_iter()
         .map(|s| frame_arrays(py, s))
         .collect::<PyResult<Vec<_>>>()?;
-    let stages = PyDict::new(py);
-    stages.set_item("decode", timings.decode)?;
-    stages.set_item("J", timings.j)?;
-    stages.set_item("F", timings.f)?;
-    Ok((out, stages))
+    Ok((out, stage_dict(py, &timings)?))
 }
 
 /// Copy `src` into `dst` (C-contiguous, same shape) and return the largest label, holding

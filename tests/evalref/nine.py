@@ -5,6 +5,7 @@ on how the jobs are run)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,14 @@ def cases(root: Path) -> dict[str, Case]:
 
 def protocol_of(case: str) -> str:
     return case.split("-unsupervised")[0]
+
+
+def comparable_files(ev: Any) -> dict[str, Any]:
+    """``ev.files()`` with what legitimately differs between two runs taken out: the run time
+    mosev2 writes into ``metrics.json``."""
+    files: dict[str, Any] = dict(ev.files())
+    if "metrics.json" in files:
+        doc = json.loads(files["metrics.json"])
+        doc.pop("total_time")
+        files["metrics.json"] = doc
+    return files
