@@ -187,6 +187,19 @@ def _disk(radius: float) -> NDArray[np.uint8]: ...
 
 __all__ += ["_eval_sequences", "_read_labels"]
 
+# Scores of a job (a sequence: J, F of shape (T, K); presence (T, 256); frame sizes (T, 2)) or of
+# one frame (J, F of shape (K,); presence (256,); its (H, W)): object pairs (K, 2), J, F, labels
+# present in the ground truth, labels present in the result, sizes.
+_Scores = tuple[
+    NDArray[np.uint8],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.bool_],
+    NDArray[np.bool_],
+]
+_SequenceScores = tuple[*_Scores, NDArray[np.int64]]
+_FrameScores = tuple[*_Scores, tuple[int, int]]
+
 def _eval_sequences(
     gt: Sequence[Sequence[str | os.PathLike[str]]],
     pred: Sequence[Sequence[str | os.PathLike[str] | None]],
@@ -202,19 +215,7 @@ def _eval_sequences(
     threads: int | None,
     colormap: bytes | None = None,
     max_pixels: int = ...,
-) -> tuple[
-    list[
-        tuple[
-            NDArray[np.uint8],
-            NDArray[np.float64],
-            NDArray[np.float64],
-            NDArray[np.bool_],
-            NDArray[np.bool_],
-            NDArray[np.int64],
-        ]
-    ],
-    dict[str, float],
-]: ...
+) -> tuple[list[_SequenceScores], dict[str, float]]: ...
 def _read_labels(
     path: str | os.PathLike[str], colormap: bytes | None = None, max_pixels: int = ...
 ) -> NDArray[np.uint8]: ...
@@ -236,19 +237,7 @@ def _eval_frames(
     threads: int | None,
     colormap: bytes | None = None,
     max_pixels: int = ...,
-) -> tuple[
-    list[
-        tuple[
-            NDArray[np.uint8],
-            NDArray[np.float64],
-            NDArray[np.float64],
-            NDArray[np.bool_],
-            NDArray[np.bool_],
-            tuple[int, int],
-        ]
-    ],
-    dict[str, float],
-]: ...
+) -> tuple[list[_FrameScores], dict[str, float]]: ...
 
 __all__ += ["_copy_labels"]
 
