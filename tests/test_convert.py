@@ -10,6 +10,7 @@ from pathlib import Path
 import fastmask
 import numpy as np
 import pytest
+from conftest import corpus_path
 from fastmask.cli import main
 from fastmask.conversion._formats import sav_fields
 from fastmask.datasets import SAV, MetadataError, YouTubeVIS
@@ -18,8 +19,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from pycocotools import mask as pmask
-
-CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
 
 
 def uncompressed(m: np.ndarray) -> dict:
@@ -328,9 +327,8 @@ def test_bad_json_inputs(tmp_path: Path) -> None:
     assert (tmp_path / "o400" / "v" / "400").is_dir()
 
 
-@pytest.mark.skipif(not (CORPUS / "davis2017-osvos").is_dir(), reason="../shared/corpus absent")
 def test_corpus_round_trip(tmp_path: Path) -> None:
-    src = CORPUS / "davis2017-osvos"
+    src = corpus_path("davis2017-osvos")
     names = sorted(p.name for p in src.iterdir() if p.is_dir())[:4]
     sub = tmp_path / "src"
     sub.mkdir()
@@ -382,10 +380,9 @@ def test_process_pool_jobs_pickle(tmp_path: Path) -> None:
         np.testing.assert_array_equal(lab, ref[n])
 
 
-@pytest.mark.skipif(not (CORPUS / "davis2016").is_dir(), reason="../shared/corpus absent")
 def test_corpus_davis_root_via_ytvis(tmp_path: Path) -> None:
     """A DAVIS root (Annotations/480p, detected) -> one YouTube-VIS file -> label maps."""
-    src = CORPUS / "davis2016" / "Annotations" / "480p"
+    src = corpus_path("davis2016", "Annotations", "480p")
     names = sorted(p.name for p in src.iterdir() if p.is_dir())[:3]
     ann = tmp_path / "DAVIS" / "Annotations" / "480p"
     ann.mkdir(parents=True)
