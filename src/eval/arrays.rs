@@ -67,7 +67,7 @@ pub fn copy_max(src: &[u8], dst: &mut [u8]) -> Result<u8> {
         )));
     }
     let mut top = 0u8;
-    // Chunks of 64 so the max vectorises; the copy is a memcpy per chunk.
+    // Chunks of 4096 so the max vectorises; the copy is a memcpy per chunk.
     for (s, d) in src.chunks(4096).zip(dst.chunks_mut(4096)) {
         d.copy_from_slice(s);
         top = top.max(s.iter().copied().fold(0u8, u8::max));

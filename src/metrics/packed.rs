@@ -274,16 +274,11 @@ pub(crate) fn pack_objects<T: super::Label>(
                     continue;
                 }
             }
-            if T::eq64(c, c[0]) == u64::MAX {
-                if let Some(i) = objects.iter().position(|&k| k == c[0]) {
-                    set(i, x, u64::MAX, out);
-                }
-            } else {
-                for (i, &k) in objects.iter().enumerate() {
-                    let bits = T::eq64(c, k);
-                    if bits != 0 {
-                        set(i, x, bits, out);
-                    }
+            // Not uniform (the two-run test above catches every uniform word).
+            for (i, &k) in objects.iter().enumerate() {
+                let bits = T::eq64(c, k);
+                if bits != 0 {
+                    set(i, x, bits, out);
                 }
             }
         }

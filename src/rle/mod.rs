@@ -27,12 +27,12 @@ pub const MAX_PIXELS: u64 = 1 << 31;
 /// repeats a huge `size` cannot make one call allocate more than that.
 pub const MAX_CALL_PIXELS: u64 = 1 << 31;
 
-/// Check that `count` outputs of `h * w` pixels each fit in [`MAX_CALL_PIXELS`] and return
-/// the total; `what` names the call ("decode of 12 masks").
-pub fn check_call_budget(what: &str, count: u64, h: u64, w: u64) -> Result<u64> {
+/// Check that `count` outputs of `h * w` pixels each fit in [`MAX_CALL_PIXELS`]; `what`
+/// names the call ("decode of 12 masks").
+pub fn check_call_budget(what: &str, count: u64, h: u64, w: u64) -> Result<()> {
     let total = h.checked_mul(w).and_then(|p| p.checked_mul(count));
     match total {
-        Some(t) if t <= MAX_CALL_PIXELS => Ok(t),
+        Some(t) if t <= MAX_CALL_PIXELS => Ok(()),
         _ => Err(Error::rle(format!(
             "{what} of size [{h}, {w}] would be {} pixels, more than the limit of 2^31 \
              pixels per call (2^31 output values); decode fewer or smaller masks per call",

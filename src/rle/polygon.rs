@@ -122,7 +122,7 @@ impl Toggles {
     /// the image; y is the first pixel centre at or below the step, clamped to [0, h].
     #[inline]
     fn step(&mut self, p: Pt, q: Pt) {
-        if q.u == p.u {
+        if self.refused || q.u == p.u {
             return;
         }
         let xd = (if q.u < p.u { q.u } else { q.u - 1 }) as f64;
