@@ -21,7 +21,7 @@ from typing import Any
 from fastmask.evaluation import _engine, _progress
 from fastmask.evaluation._engine import FrameJob, JobScores, Rule
 from fastmask.evaluation._jobs import Job, Partial, Settings
-from fastmask.evaluation._result import Evaluation, ObjectScore
+from fastmask.evaluation._result import Evaluation
 from fastmask.evaluation.protocols import get_protocol
 from fastmask.evaluation.protocols._base import Work
 
@@ -94,8 +94,12 @@ class Plan:
             absent = [j.sequence for j in self.jobs if j.index not in by_index]
             shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if absent[5:] else "")
             raise ValueError(f"{len(absent)} job(s) have no partial result: {shown}")
-        ordered = [by_index[i] for i in range(len(self.jobs))]
-        objects: list[ObjectScore] = [o for p in ordered for o in p.objects]
+        return self._evaluation([by_index[i] for i in range(len(self.jobs))], seconds)
+
+    def _evaluation(self, ordered: list[Partial], seconds: float | None = None) -> Evaluation:
+        """The ``Evaluation`` of ``ordered`` partials (no checks: ``merge`` makes them whole;
+        the streaming ``Evaluator`` passes one sequence's). ``seconds`` defaults to the time
+        since planning started."""
         timings = dict.fromkeys(_engine.STAGES, 0.0)
         for p in ordered:
             for k, v in p.timings.items():
@@ -104,7 +108,7 @@ class Plan:
         return Evaluation(
             self.protocol,
             dict(self.options),
-            objects,
+            [o for p in ordered for o in p.objects],
             n_sequences=sum(p.counted for p in ordered),
             n_frames=sum(p.n_frames for p in ordered),
             missing=sum(p.missing for p in ordered),

@@ -39,7 +39,6 @@ import numpy as np
 
 from fastmask import _fastmask
 from fastmask._fastmask import EvaluationError
-from fastmask.evaluation import _engine
 from fastmask.evaluation._engine import JobScores, Rule
 from fastmask.evaluation._jobs import Job, Partial
 from fastmask.evaluation._plan import Plan, _threads, plan
@@ -696,24 +695,7 @@ class Evaluator:
         )
         s.scores.clear()
         if self.on_sequence is not None:
-            self.on_sequence(s.job.sequence, self._evaluation([s.partial]))
-
-    def _evaluation(self, partials: list[Partial]) -> Evaluation:
-        timings = dict.fromkeys(_engine.STAGES, 0.0)
-        for p in partials:
-            for k, v in p.timings.items():
-                timings[k] = timings.get(k, 0.0) + v
-        timings["total"] = time.time() - self.plan.started
-        return Evaluation(
-            self.protocol,
-            dict(self.plan.options),
-            [o for p in partials for o in p.objects],
-            n_sequences=sum(p.counted for p in partials),
-            n_frames=sum(p.n_frames for p in partials),
-            missing=sum(p.missing for p in partials),
-            timings=timings,
-            decay=self.plan.settings.decay,  # type: ignore[arg-type]
-        )
+            self.on_sequence(s.job.sequence, self.plan._evaluation([s.partial]))
 
     # ----- results -----------------------------------------------------------------------
 
@@ -738,7 +720,7 @@ class Evaluator:
         s = self._seq(sequence)
         if s.partial is None:
             self.wait()
-        return None if s.partial is None else self._evaluation([s.partial])
+        return None if s.partial is None else self.plan._evaluation([s.partial])
 
     def missing_frames(self) -> dict[str, list[str]]:
         """Per sequence, the scored frames not added yet (SA-V objects added one by one:
