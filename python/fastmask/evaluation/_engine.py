@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,15 @@ class Rule:
     void: int | None = None
     binarize: bool = False
     same_size: bool = False
+
+    def pairing(self) -> dict[str, Any]:
+        """The keyword arguments both engine entries take for this rule's label pairs."""
+        return {
+            "dynamic": self.dynamic,
+            "cross": self.cross,
+            "void": self.void,
+            "binarize": self.binarize,
+        }
 
 
 @dataclass
@@ -98,10 +108,7 @@ def run(
             [j.pred for j in batch],
             [j.objects for j in batch],
             [j.max_pred_label for j in batch],
-            dynamic=rule.dynamic,
-            cross=rule.cross,
-            void=rule.void,
-            binarize=rule.binarize,
+            **rule.pairing(),
             same_size=rule.same_size,
             bound_th=bound_th,
             threads=threads,
@@ -116,6 +123,36 @@ def run(
             on_progress(stop - start)
         start = stop
     return out
+
+
+def run_frames(
+    gt: Sequence[str],
+    pred: Sequence[np.ndarray],
+    names: Sequence[str],
+    jobs: Sequence[FrameJob],
+    rule: Rule,
+    *,
+    threads: int | None,
+    bound_th: float,
+    max_pixels: int,
+    colormap: bytes | None = None,
+) -> tuple[list[Any], dict[str, float]]:
+    """Score single frames (``_fastmask._eval_frames``): ground truth ``gt[i]`` read from its
+    PNG, result ``pred[i]`` an in-memory label map (``names[i]`` names it in errors), label
+    pairs from ``jobs[i]`` (its objects and ``max_pred_label``) and ``rule``. Returns the
+    per-frame score tuples and the per-stage thread seconds."""
+    return _fastmask._eval_frames(
+        gt,
+        pred,
+        names,
+        [j.objects for j in jobs],
+        [j.max_pred_label for j in jobs],
+        **rule.pairing(),
+        bound_th=bound_th,
+        threads=threads,
+        colormap=colormap,
+        max_pixels=max_pixels,
+    )
 
 
 def now() -> float:

@@ -5,7 +5,7 @@ How it works: the ground truth is planned once with the protocol's own modules (
 each protocol's ``prepare``: the frames each object is scored on, the label rule). ``add``
 checks a label map against that plan (sequence, frame, shape, allowed labels), copies it and
 queues it; one background thread per process hands the queued frames to the compiled engine
-(``_fastmask._eval_frames``: the ground truth decoded from its PNG, the result taken from the
+(``_engine.run_frames``: the ground truth decoded from its PNG, the result taken from the
 array, the same per-frame J/F code as for files, on ``threads`` threads without the GIL). When
 every scored frame of a video is in, the protocol's ``finish`` turns the frame scores into the
 same ``Partial`` ``run_job`` gives, and ``result()`` merges them with ``Plan.merge``: the
@@ -39,6 +39,7 @@ import numpy as np
 
 from fastmask import _fastmask
 from fastmask._fastmask import EvaluationError
+from fastmask.evaluation import _engine
 from fastmask.evaluation._engine import JobScores, Rule
 from fastmask.evaluation._jobs import Job, Partial
 from fastmask.evaluation._plan import Plan, _threads, plan
@@ -607,16 +608,12 @@ class Evaluator:
         done: list[_Seq] = []
         for rule, entries in groups.items():
             fjs = [e[0].seq.work.frame_jobs[e[1].fj] for e in entries]
-            scores, stage = _fastmask._eval_frames(
+            scores, stage = _engine.run_frames(
                 [fj.gt[e[1].t] for fj, e in zip(fjs, entries)],
                 [e[2] for e in entries],
                 [e[1].name for e in entries],
-                [fj.objects for fj in fjs],
-                [fj.max_pred_label for fj in fjs],
-                dynamic=rule.dynamic,
-                cross=rule.cross,
-                void=rule.void,
-                binarize=rule.binarize,
+                fjs,
+                rule,
                 bound_th=st.bound_th,
                 threads=self.threads,
                 colormap=st.colormap,
