@@ -179,7 +179,7 @@ class Evaluator:
         self._rules = get_protocol(protocol)
         self._save_to = None if save_to is None else os.fspath(save_to)
         self._tmp: str | None = None
-        if protocol == "mosev2" and self._save_to is None:
+        if self._rules.scores_from_files and self._save_to is None:
             self._tmp = tempfile.mkdtemp(prefix="fastmask-mosev2-")
         self._tmp_owner = os.getpid()  # a forked child leaves the parent's folder alone
         results = self._save_to or self._tmp or "<arrays>"
@@ -321,10 +321,10 @@ class Evaluator:
 
     def _prepare(self, job: Job) -> _Seq:
         relaxed = Job(job.index, job.sequence, self._relaxed, job.data)
-        if self.protocol == "mosev2":
+        if self._rules.scores_from_files:
             return self._prepare_mosev2(job)
         work = self._rules.prepare(relaxed)
-        sav_objects = self.protocol == "sav" and work.rule.binarize
+        sav_objects = self._rules.object_folders and work.rule.binarize
         root = self._save_to or "<arrays>"
         slots: dict[str, list[_Slot]] = {}
         folders: list[str] = []
@@ -479,7 +479,7 @@ class Evaluator:
             ):
                 raise ValueError(f"{sequence}/{key}: frame added twice")
             s.added.add(key)
-        write = self._save_to is not None or self.protocol == "mosev2"
+        write = self._save_to is not None or self._rules.scores_from_files
         if not slots and not write:
             if pooled:
                 self._recycle(arr)
@@ -598,7 +598,7 @@ class Evaluator:
                 self._write(item)
         groups: dict[Rule, list[tuple[_Item, _Slot, np.ndarray]]] = {}
         for item in items:
-            if self.protocol == "mosev2":
+            if self._rules.scores_from_files:
                 continue
             for sl in item.slots:
                 whole = sl.obj is None or item.raw
@@ -634,7 +634,7 @@ class Evaluator:
                 for item, _, _ in entries:
                     for k, v in stage.items():
                         item.seq.timings[k] = item.seq.timings.get(k, 0.0) + v * share
-        if self.protocol == "mosev2":
+        if self._rules.scores_from_files:
             with self._lock:
                 for item in items:
                     s = item.seq
@@ -657,7 +657,7 @@ class Evaluator:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             write_png(path, item.labels)
             return
-        if self.protocol == "sav" and item.seq.work.rule.binarize:
+        if self._rules.object_folders and item.seq.work.rule.binarize:
             # Every object of the video, scored on this frame or not (a complete submission).
             objects = {sl.obj_name: sl.obj for v in item.seq.slots.values() for sl in v}
             for name, value in sorted(objects.items(), key=lambda kv: str(kv[0])):
@@ -674,11 +674,9 @@ class Evaluator:
     def _complete(self, s: _Seq) -> None:
         """Every scored frame of ``s`` is in: the protocol's ``finish``, then ``on_sequence``."""
         t0 = time.perf_counter()
-        if self.protocol == "mosev2":
-            scored = self._rules.finish(s.job, s.work, [], self.threads)
-        else:
-            tables = [_table(s, i, fj, s.work.rule) for i, fj in enumerate(s.work.frame_jobs)]
-            scored = self._rules.finish(s.job, s.work, tables, self.threads)
+        # No frame jobs (and so no tables) when the protocol scores the files itself.
+        tables = [_table(s, i, fj, s.work.rule) for i, fj in enumerate(s.work.frame_jobs)]
+        scored = self._rules.finish(s.job, s.work, tables, self.threads)
         timings = dict(s.timings)
         timings["finish"] = time.perf_counter() - t0
         s.partial = Partial(
@@ -754,7 +752,7 @@ class Evaluator:
         self.wait()
         slots_missing = self._missing()
         missing = {k: [n for n, _ in v] for k, v in slots_missing.items()}
-        if self.protocol == "mosev2":
+        if self._rules.scores_from_files:
             # score.py: a video with no result folder scores 0; a partial one is an error.
             for name in [n for n, fr in missing.items() if not self._seq(n).added]:
                 s = self._seq(name)
@@ -817,14 +815,14 @@ class Evaluator:
                 s.remaining = sum(len(v) for v in s.slots.values())
             self._finished = False
             self.plan.started = time.time()
-        if self.protocol == "mosev2":
+        if self._rules.scores_from_files:
             if self._save_to is None:
                 shutil.rmtree(self.plan.settings.results, ignore_errors=True)
                 self._tmp = self.plan.settings.results
                 self._tmp_owner = os.getpid()
             os.makedirs(self.plan.settings.results, exist_ok=True)
         for s in self._seqs.values():
-            if s.remaining == 0 and self.protocol != "mosev2":
+            if s.remaining == 0 and not self._rules.scores_from_files:
                 self._complete(s)
 
 

@@ -142,6 +142,7 @@ class MoseV2(DatasetProtocol):
     name = "mosev2"
     keywords: ClassVar[dict[str, Any]] = {"split": "valid", "meta": None}
     takes_allow_missing = False
+    scores_from_files = True
 
     def public_options(self, settings: Settings) -> dict[str, Any]:
         return {"split": settings.options["split"]}
