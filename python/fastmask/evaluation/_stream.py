@@ -46,6 +46,7 @@ from fastmask.evaluation._plan import Plan, _threads, plan
 from fastmask.evaluation._result import Evaluation
 from fastmask.evaluation.protocols import get_protocol
 from fastmask.evaluation.protocols._base import Work
+from fastmask.evaluation.protocols.mose import MoseV2
 
 SequenceCallback = Callable[[str, Evaluation], None]
 
@@ -373,18 +374,14 @@ class Evaluator:
         from fastmask.datasets._base import frame_sort_key
 
         video, entry = job.data
-        ann = sorted(video.annotated, key=frame_sort_key)
-        frames = ann[1 : int(entry["length"]) - 1]
+        frames = MoseV2.scored_frames(video, entry)
         root = self.plan.settings.results
         slots = {
             f: [_Slot(0, t, None, os.path.join(root, job.sequence, f"{f}.png"))]
             for t, f in enumerate(frames)
         }
-        known = set(video.frames) | set(ann)
-        shape = None
-        if ann:
-            info = _fastmask_png_info(str(video.mask_path(ann[0])))
-            shape = (info.height, info.width)
+        known = set(video.frames) | set(video.annotated)
+        shape = video.size if video.annotated else None
         s = _Seq(job, Work(), slots, sorted(known, key=frame_sort_key), shape)
         s.remaining = len(frames)
         return s
