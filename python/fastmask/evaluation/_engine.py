@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from fastmask import _fastmask
+from fastmask.png import _NO_LIMIT
 
 #: Label value DAVIS uses for "void" (ignored) pixels.
 VOID = 255
@@ -70,11 +71,11 @@ class JobScores:
 
 
 STAGES = ("decode", "J", "F")
-#: ``max_pixels`` the engine reads as "no limit".
-NO_LIMIT = 2**64 - 1
 
 
-def read_labels(path: str, max_pixels: int = NO_LIMIT, colormap: bytes | None = None) -> np.ndarray:
+def read_labels(
+    path: str, max_pixels: int = _NO_LIMIT, colormap: bytes | None = None
+) -> np.ndarray:
     """The label map of one PNG (palette indices, gray values, or RGB colours mapped through
     ``colormap``, default the DAVIS palette), as the engine reads it."""
     return np.asarray(_fastmask._read_labels(path, colormap, max_pixels))

@@ -145,7 +145,7 @@ def plan(
     >>> len(p.jobs), p.jobs[0].sequence  # doctest: +SKIP
     (30, 'bike-packing')
     """
-    from fastmask.png import _check_limit, _palette_bytes, get_max_pixels
+    from fastmask.png import _limit, _palette_bytes
 
     started = time.time()
     rules = get_protocol(protocol)
@@ -172,7 +172,7 @@ def plan(
     decay = rules.default_decay if decay is None else decay
     if decay not in _DECAY_NAMES:
         raise ValueError(f"decay must be 'davis' or 'exact'; got {decay!r}")
-    limit = get_max_pixels() if max_pixels is None else _check_limit(max_pixels)
+    limit = _limit(max_pixels)
     settings = Settings(
         protocol=protocol,
         gt=str(Path(gt)),
@@ -180,7 +180,7 @@ def plan(
         allow_missing=allow_missing,
         bound_th=float(bound_th),
         decay=_DECAY_NAMES[decay],
-        max_pixels=_engine.NO_LIMIT if limit is None else min(int(limit), _engine.NO_LIMIT),
+        max_pixels=limit,
         colormap=cmap,
         options=own,
     )
