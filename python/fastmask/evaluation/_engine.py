@@ -12,8 +12,7 @@ stops it within that and one frame per worker.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +71,12 @@ class JobScores:
 
 STAGES = ("decode", "J", "F")
 
+#: Frames per engine call (``run``, and the videos ``_plan.run_jobs`` gathers for one call):
+#: each call waits for its slowest frame, so larger batches idle the threads less often, and
+#: smaller ones move a progress bar more often (128: about 15 steps over DAVIS-2017 val). The
+#: figure is a choice, not a measured optimum.
+BATCH_FRAMES = 128
+
 
 def read_labels(
     path: str, max_pixels: int = _NO_LIMIT, colormap: bytes | None = None
@@ -90,17 +95,14 @@ def run(
     max_pixels: int,
     timings: dict[str, float],
     colormap: bytes | None = None,
-    on_progress: Callable[[int], None] | None = None,
 ) -> list[JobScores]:
     """Score every job; adds the per-stage thread seconds to ``timings``. ``colormap``: the
     colours RGB(A) masks are read with (3 bytes per label; None: the DAVIS palette)."""
     out: list[JobScores] = []
-    # Batches of >= 128 frames keep every thread busy (one straggler frame per batch) while
-    # a progress bar still moves about 15 times over DAVIS-2017 val.
     start = 0
     while start < len(jobs):
         stop, frames = start, 0
-        while stop < len(jobs) and (frames < 128 or stop == start):
+        while stop < len(jobs) and (frames < BATCH_FRAMES or stop == start):
             frames += len(jobs[stop].gt)
             stop += 1
         batch = jobs[start:stop]
@@ -120,8 +122,6 @@ def run(
             out.append(JobScores(*s))
         for k in STAGES:
             timings[k] = timings.get(k, 0.0) + stage.get(k, 0.0)
-        if on_progress is not None:
-            on_progress(stop - start)
         start = stop
     return out
 
@@ -154,7 +154,3 @@ def run_frames(
         colormap=colormap,
         max_pixels=max_pixels,
     )
-
-
-def now() -> float:
-    return time.perf_counter()

@@ -192,10 +192,6 @@ def plan(
 
 # ----- running jobs -----------------------------------------------------------------------------
 
-#: Frames per engine call: batches of >= 128 frames keep every thread busy (one straggler frame
-#: per batch) while a progress bar still moves about 15 times over DAVIS-2017 val.
-BATCH_FRAMES = 128
-
 
 def run_job(job: Job, threads: int = 1) -> Partial:
     """Score one video: a ``Partial`` for ``Plan.merge``. Pure: it reads only the job's
@@ -218,7 +214,7 @@ def run_jobs(
         work = get_protocol(job.settings.protocol).prepare(job)
         pending.append((job, work))
         frames += sum(len(fj.gt) for fj in work.frame_jobs)
-        if frames >= BATCH_FRAMES or i == len(jobs) - 1:
+        if frames >= _engine.BATCH_FRAMES or i == len(jobs) - 1:
             out += _score(pending, threads, on_done)
             pending, frames = [], 0
     return out
