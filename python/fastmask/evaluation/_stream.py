@@ -405,7 +405,7 @@ class Evaluator:
             >>> ev.add("bike-packing", "00001", labels)  # doctest: +SKIP
         """
         arr = _as_array(labels)
-        self._add(sequence, frame, arr, 2, object)
+        self._add(sequence, frame, arr, object)
 
     def add_video(
         self, sequence: str, labels: Any, frames: Sequence[str | int] | None = None
@@ -436,14 +436,13 @@ class Evaluator:
             if len(names) != len(arr):
                 raise ValueError(f"{len(arr)} label maps but {len(names)} frame names")
         for name, lab in zip(names, arr):
-            self._add(sequence, name, lab, 2)
+            self._add(sequence, name, lab)
 
     def _add(
         self,
         sequence: str,
         frame: str | int,
         arr: np.ndarray,
-        ndim: int,
         obj: str | None = None,
     ) -> None:
         self._ensure()
@@ -454,7 +453,7 @@ class Evaluator:
             )
         s = self._seq(sequence)
         name = self._frame_name(s, frame)
-        if arr.ndim != ndim:
+        if arr.ndim != 2:
             raise ValueError(f"{sequence}/{name}: labels must be (H, W), got shape {arr.shape}")
         arr, pooled = self._labels(s, name, arr)
         slots = s.slots.get(name, [])
