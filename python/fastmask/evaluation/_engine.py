@@ -12,13 +12,14 @@ stops it within that and one frame per worker.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from fastmask import _fastmask
+from fastmask.png import _NO_LIMIT
 
 #: Label value DAVIS uses for "void" (ignored) pixels.
 VOID = 255
@@ -44,6 +45,15 @@ class Rule:
     binarize: bool = False
     same_size: bool = False
 
+    def pairing(self) -> dict[str, Any]:
+        """The keyword arguments both engine entries take for this rule's label pairs."""
+        return {
+            "dynamic": self.dynamic,
+            "cross": self.cross,
+            "void": self.void,
+            "binarize": self.binarize,
+        }
+
 
 @dataclass
 class JobScores:
@@ -60,11 +70,17 @@ class JobScores:
 
 
 STAGES = ("decode", "J", "F")
-#: ``max_pixels`` the engine reads as "no limit".
-NO_LIMIT = 2**64 - 1
+
+#: Frames per engine call (``run``, and the videos ``_plan.run_jobs`` gathers for one call):
+#: each call waits for its slowest frame, so larger batches idle the threads less often, and
+#: smaller ones move a progress bar more often (128: about 15 steps over DAVIS-2017 val). The
+#: figure is a choice, not a measured optimum.
+BATCH_FRAMES = 128
 
 
-def read_labels(path: str, max_pixels: int = NO_LIMIT, colormap: bytes | None = None) -> np.ndarray:
+def read_labels(
+    path: str, max_pixels: int = _NO_LIMIT, colormap: bytes | None = None
+) -> np.ndarray:
     """The label map of one PNG (palette indices, gray values, or RGB colours mapped through
     ``colormap``, default the DAVIS palette), as the engine reads it."""
     return np.asarray(_fastmask._read_labels(path, colormap, max_pixels))
@@ -79,17 +95,14 @@ def run(
     max_pixels: int,
     timings: dict[str, float],
     colormap: bytes | None = None,
-    on_progress: Callable[[int], None] | None = None,
 ) -> list[JobScores]:
     """Score every job; adds the per-stage thread seconds to ``timings``. ``colormap``: the
     colours RGB(A) masks are read with (3 bytes per label; None: the DAVIS palette)."""
     out: list[JobScores] = []
-    # Batches of >= 128 frames keep every thread busy (one straggler frame per batch) while
-    # a progress bar still moves about 15 times over DAVIS-2017 val.
     start = 0
     while start < len(jobs):
         stop, frames = start, 0
-        while stop < len(jobs) and (frames < 128 or stop == start):
+        while stop < len(jobs) and (frames < BATCH_FRAMES or stop == start):
             frames += len(jobs[stop].gt)
             stop += 1
         batch = jobs[start:stop]
@@ -98,10 +111,7 @@ def run(
             [j.pred for j in batch],
             [j.objects for j in batch],
             [j.max_pred_label for j in batch],
-            dynamic=rule.dynamic,
-            cross=rule.cross,
-            void=rule.void,
-            binarize=rule.binarize,
+            **rule.pairing(),
             same_size=rule.same_size,
             bound_th=bound_th,
             threads=threads,
@@ -112,11 +122,35 @@ def run(
             out.append(JobScores(*s))
         for k in STAGES:
             timings[k] = timings.get(k, 0.0) + stage.get(k, 0.0)
-        if on_progress is not None:
-            on_progress(stop - start)
         start = stop
     return out
 
 
-def now() -> float:
-    return time.perf_counter()
+def run_frames(
+    gt: Sequence[str],
+    pred: Sequence[np.ndarray],
+    names: Sequence[str],
+    jobs: Sequence[FrameJob],
+    rule: Rule,
+    *,
+    threads: int | None,
+    bound_th: float,
+    max_pixels: int,
+    colormap: bytes | None = None,
+) -> tuple[list[Any], dict[str, float]]:
+    """Score single frames (``_fastmask._eval_frames``): ground truth ``gt[i]`` read from its
+    PNG, result ``pred[i]`` an in-memory label map (``names[i]`` names it in errors), label
+    pairs from ``jobs[i]`` (its objects and ``max_pred_label``) and ``rule``. Returns the
+    per-frame score tuples and the per-stage thread seconds."""
+    return _fastmask._eval_frames(
+        gt,
+        pred,
+        names,
+        [j.objects for j in jobs],
+        [j.max_pred_label for j in jobs],
+        **rule.pairing(),
+        bound_th=bound_th,
+        threads=threads,
+        colormap=colormap,
+        max_pixels=max_pixels,
+    )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastmask.evaluation._result import ObjectScore
+from fastmask.png import _NO_LIMIT
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Settings:
     allow_missing: bool = False
     bound_th: float = 0.008
     decay: str = "davis"
-    max_pixels: int = 2**64 - 1
+    max_pixels: int = _NO_LIMIT
     colormap: bytes | None = None
     options: dict[str, Any] = field(default_factory=dict)
 

@@ -21,7 +21,7 @@ from typing import Any
 from fastmask.evaluation import _engine, _progress
 from fastmask.evaluation._engine import FrameJob, JobScores, Rule
 from fastmask.evaluation._jobs import Job, Partial, Settings
-from fastmask.evaluation._result import Evaluation, ObjectScore
+from fastmask.evaluation._result import Evaluation
 from fastmask.evaluation.protocols import get_protocol
 from fastmask.evaluation.protocols._base import Work
 
@@ -94,8 +94,12 @@ class Plan:
             absent = [j.sequence for j in self.jobs if j.index not in by_index]
             shown = ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if absent[5:] else "")
             raise ValueError(f"{len(absent)} job(s) have no partial result: {shown}")
-        ordered = [by_index[i] for i in range(len(self.jobs))]
-        objects: list[ObjectScore] = [o for p in ordered for o in p.objects]
+        return self._evaluation([by_index[i] for i in range(len(self.jobs))], seconds)
+
+    def _evaluation(self, ordered: list[Partial], seconds: float | None = None) -> Evaluation:
+        """The ``Evaluation`` of ``ordered`` partials (no checks: ``merge`` makes them whole;
+        the streaming ``Evaluator`` passes one sequence's). ``seconds`` defaults to the time
+        since planning started."""
         timings = dict.fromkeys(_engine.STAGES, 0.0)
         for p in ordered:
             for k, v in p.timings.items():
@@ -104,7 +108,7 @@ class Plan:
         return Evaluation(
             self.protocol,
             dict(self.options),
-            objects,
+            [o for p in ordered for o in p.objects],
             n_sequences=sum(p.counted for p in ordered),
             n_frames=sum(p.n_frames for p in ordered),
             missing=sum(p.missing for p in ordered),
@@ -141,7 +145,7 @@ def plan(
     >>> len(p.jobs), p.jobs[0].sequence  # doctest: +SKIP
     (30, 'bike-packing')
     """
-    from fastmask.png import _check_limit, _palette_bytes, get_max_pixels
+    from fastmask.png import _limit, _palette_bytes
 
     started = time.time()
     rules = get_protocol(protocol)
@@ -168,7 +172,7 @@ def plan(
     decay = rules.default_decay if decay is None else decay
     if decay not in _DECAY_NAMES:
         raise ValueError(f"decay must be 'davis' or 'exact'; got {decay!r}")
-    limit = get_max_pixels() if max_pixels is None else _check_limit(max_pixels)
+    limit = _limit(max_pixels)
     settings = Settings(
         protocol=protocol,
         gt=str(Path(gt)),
@@ -176,7 +180,7 @@ def plan(
         allow_missing=allow_missing,
         bound_th=float(bound_th),
         decay=_DECAY_NAMES[decay],
-        max_pixels=_engine.NO_LIMIT if limit is None else min(int(limit), _engine.NO_LIMIT),
+        max_pixels=limit,
         colormap=cmap,
         options=own,
     )
@@ -187,10 +191,6 @@ def plan(
 
 
 # ----- running jobs -----------------------------------------------------------------------------
-
-#: Frames per engine call: batches of >= 128 frames keep every thread busy (one straggler frame
-#: per batch) while a progress bar still moves about 15 times over DAVIS-2017 val.
-BATCH_FRAMES = 128
 
 
 def run_job(job: Job, threads: int = 1) -> Partial:
@@ -214,7 +214,7 @@ def run_jobs(
         work = get_protocol(job.settings.protocol).prepare(job)
         pending.append((job, work))
         frames += sum(len(fj.gt) for fj in work.frame_jobs)
-        if frames >= BATCH_FRAMES or i == len(jobs) - 1:
+        if frames >= _engine.BATCH_FRAMES or i == len(jobs) - 1:
             out += _score(pending, threads, on_done)
             pending, frames = [], 0
     return out

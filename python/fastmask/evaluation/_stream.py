@@ -5,7 +5,7 @@ How it works: the ground truth is planned once with the protocol's own modules (
 each protocol's ``prepare``: the frames each object is scored on, the label rule). ``add``
 checks a label map against that plan (sequence, frame, shape, allowed labels), copies it and
 queues it; one background thread per process hands the queued frames to the compiled engine
-(``_fastmask._eval_frames``: the ground truth decoded from its PNG, the result taken from the
+(``_engine.run_frames``: the ground truth decoded from its PNG, the result taken from the
 array, the same per-frame J/F code as for files, on ``threads`` threads without the GIL). When
 every scored frame of a video is in, the protocol's ``finish`` turns the frame scores into the
 same ``Partial`` ``run_job`` gives, and ``result()`` merges them with ``Plan.merge``: the
@@ -46,6 +46,7 @@ from fastmask.evaluation._plan import Plan, _threads, plan
 from fastmask.evaluation._result import Evaluation
 from fastmask.evaluation.protocols import get_protocol
 from fastmask.evaluation.protocols._base import Work
+from fastmask.evaluation.protocols.mose import MoseV2
 
 SequenceCallback = Callable[[str, Evaluation], None]
 
@@ -179,7 +180,7 @@ class Evaluator:
         self._rules = get_protocol(protocol)
         self._save_to = None if save_to is None else os.fspath(save_to)
         self._tmp: str | None = None
-        if protocol == "mosev2" and self._save_to is None:
+        if self._rules.scores_from_files and self._save_to is None:
             self._tmp = tempfile.mkdtemp(prefix="fastmask-mosev2-")
         self._tmp_owner = os.getpid()  # a forked child leaves the parent's folder alone
         results = self._save_to or self._tmp or "<arrays>"
@@ -321,10 +322,10 @@ class Evaluator:
 
     def _prepare(self, job: Job) -> _Seq:
         relaxed = Job(job.index, job.sequence, self._relaxed, job.data)
-        if self.protocol == "mosev2":
+        if self._rules.scores_from_files:
             return self._prepare_mosev2(job)
         work = self._rules.prepare(relaxed)
-        sav_objects = self.protocol == "sav" and work.rule.binarize
+        sav_objects = self._rules.object_folders and work.rule.binarize
         root = self._save_to or "<arrays>"
         slots: dict[str, list[_Slot]] = {}
         folders: list[str] = []
@@ -373,18 +374,14 @@ class Evaluator:
         from fastmask.datasets._base import frame_sort_key
 
         video, entry = job.data
-        ann = sorted(video.annotated, key=frame_sort_key)
-        frames = ann[1 : int(entry["length"]) - 1]
+        frames = MoseV2.scored_frames(video, entry)
         root = self.plan.settings.results
         slots = {
             f: [_Slot(0, t, None, os.path.join(root, job.sequence, f"{f}.png"))]
             for t, f in enumerate(frames)
         }
-        known = set(video.frames) | set(ann)
-        shape = None
-        if ann:
-            info = _fastmask_png_info(str(video.mask_path(ann[0])))
-            shape = (info.height, info.width)
+        known = set(video.frames) | set(video.annotated)
+        shape = video.size if video.annotated else None
         s = _Seq(job, Work(), slots, sorted(known, key=frame_sort_key), shape)
         s.remaining = len(frames)
         return s
@@ -408,7 +405,7 @@ class Evaluator:
             >>> ev.add("bike-packing", "00001", labels)  # doctest: +SKIP
         """
         arr = _as_array(labels)
-        self._add(sequence, frame, arr, 2, object)
+        self._add(sequence, frame, arr, object)
 
     def add_video(
         self, sequence: str, labels: Any, frames: Sequence[str | int] | None = None
@@ -439,14 +436,13 @@ class Evaluator:
             if len(names) != len(arr):
                 raise ValueError(f"{len(arr)} label maps but {len(names)} frame names")
         for name, lab in zip(names, arr):
-            self._add(sequence, name, lab, 2)
+            self._add(sequence, name, lab)
 
     def _add(
         self,
         sequence: str,
         frame: str | int,
         arr: np.ndarray,
-        ndim: int,
         obj: str | None = None,
     ) -> None:
         self._ensure()
@@ -457,7 +453,7 @@ class Evaluator:
             )
         s = self._seq(sequence)
         name = self._frame_name(s, frame)
-        if arr.ndim != ndim:
+        if arr.ndim != 2:
             raise ValueError(f"{sequence}/{name}: labels must be (H, W), got shape {arr.shape}")
         arr, pooled = self._labels(s, name, arr)
         slots = s.slots.get(name, [])
@@ -479,7 +475,7 @@ class Evaluator:
             ):
                 raise ValueError(f"{sequence}/{key}: frame added twice")
             s.added.add(key)
-        write = self._save_to is not None or self.protocol == "mosev2"
+        write = self._save_to is not None or self._rules.scores_from_files
         if not slots and not write:
             if pooled:
                 self._recycle(arr)
@@ -598,7 +594,7 @@ class Evaluator:
                 self._write(item)
         groups: dict[Rule, list[tuple[_Item, _Slot, np.ndarray]]] = {}
         for item in items:
-            if self.protocol == "mosev2":
+            if self._rules.scores_from_files:
                 continue
             for sl in item.slots:
                 whole = sl.obj is None or item.raw
@@ -608,16 +604,12 @@ class Evaluator:
         done: list[_Seq] = []
         for rule, entries in groups.items():
             fjs = [e[0].seq.work.frame_jobs[e[1].fj] for e in entries]
-            scores, stage = _fastmask._eval_frames(
+            scores, stage = _engine.run_frames(
                 [fj.gt[e[1].t] for fj, e in zip(fjs, entries)],
                 [e[2] for e in entries],
                 [e[1].name for e in entries],
-                [fj.objects for fj in fjs],
-                [fj.max_pred_label for fj in fjs],
-                dynamic=rule.dynamic,
-                cross=rule.cross,
-                void=rule.void,
-                binarize=rule.binarize,
+                fjs,
+                rule,
                 bound_th=st.bound_th,
                 threads=self.threads,
                 colormap=st.colormap,
@@ -638,7 +630,7 @@ class Evaluator:
                 for item, _, _ in entries:
                     for k, v in stage.items():
                         item.seq.timings[k] = item.seq.timings.get(k, 0.0) + v * share
-        if self.protocol == "mosev2":
+        if self._rules.scores_from_files:
             with self._lock:
                 for item in items:
                     s = item.seq
@@ -661,7 +653,7 @@ class Evaluator:
             os.makedirs(os.path.dirname(path), exist_ok=True)
             write_png(path, item.labels)
             return
-        if self.protocol == "sav" and item.seq.work.rule.binarize:
+        if self._rules.object_folders and item.seq.work.rule.binarize:
             # Every object of the video, scored on this frame or not (a complete submission).
             objects = {sl.obj_name: sl.obj for v in item.seq.slots.values() for sl in v}
             for name, value in sorted(objects.items(), key=lambda kv: str(kv[0])):
@@ -678,11 +670,9 @@ class Evaluator:
     def _complete(self, s: _Seq) -> None:
         """Every scored frame of ``s`` is in: the protocol's ``finish``, then ``on_sequence``."""
         t0 = time.perf_counter()
-        if self.protocol == "mosev2":
-            scored = self._rules.finish(s.job, s.work, [], self.threads)
-        else:
-            tables = [_table(s, i, fj, s.work.rule) for i, fj in enumerate(s.work.frame_jobs)]
-            scored = self._rules.finish(s.job, s.work, tables, self.threads)
+        # No frame jobs (and so no tables) when the protocol scores the files itself.
+        tables = [_table(s, i, fj, s.work.rule) for i, fj in enumerate(s.work.frame_jobs)]
+        scored = self._rules.finish(s.job, s.work, tables, self.threads)
         timings = dict(s.timings)
         timings["finish"] = time.perf_counter() - t0
         s.partial = Partial(
@@ -696,24 +686,7 @@ class Evaluator:
         )
         s.scores.clear()
         if self.on_sequence is not None:
-            self.on_sequence(s.job.sequence, self._evaluation([s.partial]))
-
-    def _evaluation(self, partials: list[Partial]) -> Evaluation:
-        timings = dict.fromkeys(_engine.STAGES, 0.0)
-        for p in partials:
-            for k, v in p.timings.items():
-                timings[k] = timings.get(k, 0.0) + v
-        timings["total"] = time.time() - self.plan.started
-        return Evaluation(
-            self.protocol,
-            dict(self.plan.options),
-            [o for p in partials for o in p.objects],
-            n_sequences=sum(p.counted for p in partials),
-            n_frames=sum(p.n_frames for p in partials),
-            missing=sum(p.missing for p in partials),
-            timings=timings,
-            decay=self.plan.settings.decay,  # type: ignore[arg-type]
-        )
+            self.on_sequence(s.job.sequence, self.plan._evaluation([s.partial]))
 
     # ----- results -----------------------------------------------------------------------
 
@@ -738,7 +711,7 @@ class Evaluator:
         s = self._seq(sequence)
         if s.partial is None:
             self.wait()
-        return None if s.partial is None else self._evaluation([s.partial])
+        return None if s.partial is None else self.plan._evaluation([s.partial])
 
     def missing_frames(self) -> dict[str, list[str]]:
         """Per sequence, the scored frames not added yet (SA-V objects added one by one:
@@ -775,7 +748,7 @@ class Evaluator:
         self.wait()
         slots_missing = self._missing()
         missing = {k: [n for n, _ in v] for k, v in slots_missing.items()}
-        if self.protocol == "mosev2":
+        if self._rules.scores_from_files:
             # score.py: a video with no result folder scores 0; a partial one is an error.
             for name in [n for n, fr in missing.items() if not self._seq(n).added]:
                 s = self._seq(name)
@@ -838,14 +811,14 @@ class Evaluator:
                 s.remaining = sum(len(v) for v in s.slots.values())
             self._finished = False
             self.plan.started = time.time()
-        if self.protocol == "mosev2":
+        if self._rules.scores_from_files:
             if self._save_to is None:
                 shutil.rmtree(self.plan.settings.results, ignore_errors=True)
                 self._tmp = self.plan.settings.results
                 self._tmp_owner = os.getpid()
             os.makedirs(self.plan.settings.results, exist_ok=True)
         for s in self._seqs.values():
-            if s.remaining == 0 and self.protocol != "mosev2":
+            if s.remaining == 0 and not self._rules.scores_from_files:
                 self._complete(s)
 
 

@@ -68,6 +68,11 @@ class Protocol:
     table_report: ClassVar[bool] = True
     #: whether ``colormap=`` is available (the engine reads its label maps)
     takes_colormap: ClassVar[bool] = False
+    #: ``finish`` scores the result PNGs itself (its tool reads files; ``prepare`` gives no
+    #: frame jobs): the streaming ``Evaluator`` writes every added frame and scores none
+    scores_from_files: ClassVar[bool] = False
+    #: with a binarising rule, each object's results are in a folder of their own (SA-V)
+    object_folders: ClassVar[bool] = False
 
     def configure(self, common: dict[str, Any], options: dict[str, Any]) -> dict[str, Any]:
         """Check the options; return the protocol's own (``Settings.options``). ``common``:

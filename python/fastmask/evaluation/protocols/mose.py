@@ -35,7 +35,7 @@ import numpy as np
 
 from fastmask._fastmask import EvaluationError
 from fastmask.datasets import MOSE as MOSEDataset
-from fastmask.datasets._base import frame_sort_key, subfolders
+from fastmask.datasets._base import Video, subfolders
 from fastmask.evaluation._engine import JobScores
 from fastmask.evaluation._jobs import Job, Settings
 from fastmask.evaluation._result import Evaluation, ObjectScore, davis_files, davis_stats
@@ -142,6 +142,7 @@ class MoseV2(DatasetProtocol):
     name = "mosev2"
     keywords: ClassVar[dict[str, Any]] = {"split": "valid", "meta": None}
     takes_allow_missing = False
+    scores_from_files = True
 
     def public_options(self, settings: Settings) -> dict[str, Any]:
         return {"split": settings.options["split"]}
@@ -167,20 +168,25 @@ class MoseV2(DatasetProtocol):
     def prepare(self, job: Job) -> Work:
         return Work()
 
+    @staticmethod
+    def scored_frames(video: Video, entry: dict[str, Any]) -> list[str]:
+        """The frames score.py scores: the annotated ones but the first and, of the
+        ``length`` of ``entry`` (meta.json), the last."""
+        return video.annotated[1 : int(entry["length"]) - 1]
+
     def finish(self, job: Job, work: Work, scores: list[JobScores], threads: int) -> Scored:
         video = self.video(job)
         entry = job.data[1]
         name = job.sequence
         res = Path(job.settings.results)
         length = int(entry["length"])
-        ann = sorted(video.annotated, key=frame_sort_key)
         n_files = len(os.listdir(video.mask_dir))
         if n_files != length:
             raise EvaluationError(
                 f"{video.mask_dir}: meta.json says {length} frames, the folder holds "
                 f"{n_files} files"
             )
-        frames = ann[1 : length - 1]
+        frames = self.scored_frames(video, entry)
         ids = list(video.objects)  # meta.json order
         objects = []
 

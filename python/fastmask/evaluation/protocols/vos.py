@@ -110,6 +110,7 @@ class VosBenchmark(Protocol):
 
 class Sav(VosBenchmark):
     name = "sav"
+    object_folders = True
 
     def root(self, gt: Path) -> Path:
         return gt
