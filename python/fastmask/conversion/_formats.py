@@ -155,10 +155,9 @@ def write_png_objects(m: Masklets, final: Path, threads: int) -> int:
             idx = [i for i, row in enumerate(m.rles) if row[k] is not None]
             for start in range(0, len(idx), CHUNK):
                 part = idx[start : start + CHUNK]
-                with naming(m.source):
-                    dec = coco.decode([m.rles[i][k] for i in part], threads=threads)  # type: ignore[misc]
+                _, dec = m.object_masks(k, part, threads=threads)
                 paths = [folder / f"{m.frames[i]}.png" for i in part]
-                write_pngs(paths, np.moveaxis(dec, 2, 0), threads=threads)
+                write_pngs(paths, dec.view(np.uint8), threads=threads)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
