@@ -23,6 +23,7 @@ from fastmask.datasets._json import (
     SAV_STEP,
     Masklets,
     SAVJsonVideo,
+    _empty_rle,
     decode_frames,
     naming,
     parse_vis_video,
@@ -59,7 +60,7 @@ def read_png_video(name: str, folder: str, threads: int) -> Masklets:
         per_frame += enc
     h, w = shape or (0, 0)
     ids = sorted({i for f in per_frame for i in f})
-    empty = {"size": [h, w], "counts": rle_mod.counts_to_string([h * w]).decode()}
+    empty = _empty_rle(h, w)
     rles: list[list[Any]] = [[f.get(i, empty) for i in ids] for f in per_frame]
     return Masklets(name, h, w, frames, ids, rles, [{} for _ in ids])
 
