@@ -129,9 +129,8 @@ def plan_convert(
         from fastmask.datasets._json import YouTubeVIS
 
         ds = YouTubeVIS(s)
-        cats = {c.get("id"): str(c.get("name")) for c in ds.categories}
         extra["categories"] = ds.categories
-        sources = {n: (*ds.entry(n), str(s), cats) for n in ds.names}
+        sources = {n: (*ds.entry(n), str(s), ds._cat_names) for n in ds.names}
     elif fmt == "sav-json":
         if masklets not in ("manual", "auto", "all"):
             raise ValueError(f"masklets must be 'manual', 'auto' or 'all', got {masklets!r}")

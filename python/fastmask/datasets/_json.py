@@ -404,10 +404,17 @@ def sav_json_files(split_dir: Path, masklets: str) -> dict[str, list[Path]]:
 
 class YouTubeVISVideo(MaskletVideo):
     def __init__(
-        self, name: str, entry: dict[str, Any], anns: list[Any], where: str, image_dir: Path | None
+        self,
+        name: str,
+        entry: dict[str, Any],
+        anns: list[Any],
+        where: str,
+        image_dir: Path | None,
+        categories: dict[Any, str] | None = None,
     ) -> None:
         super().__init__(name, image_dir, Path(where))
         self.entry, self.anns, self.where = entry, anns, where
+        self._cat_names = categories  # id -> name, as YouTubeVIS._cat_names
         self.meta = entry
 
     def mask_path(self, frame: str) -> Path:
@@ -415,7 +422,12 @@ class YouTubeVISVideo(MaskletVideo):
 
     def _load(self) -> Masklets:
         return parse_vis_video(
-            self.name, self.entry, self.anns, self.where, max_pixels=self.max_pixels
+            self.name,
+            self.entry,
+            self.anns,
+            self.where,
+            categories=self._cat_names,
+            max_pixels=self.max_pixels,
         )
 
 
@@ -520,12 +532,7 @@ class YouTubeVIS(Dataset):
     def _video(self, name: str) -> Video:
         entry, anns = self._entries[name]
         img = self.image_root / name if self.image_root is not None else None
-        v = YouTubeVISVideo(name, entry, anns, str(self.path), img)
-        cats = self._cat_names
-        v._load = lambda: parse_vis_video(  # type: ignore[method-assign]
-            name, entry, anns, str(self.path), categories=cats, max_pixels=v.max_pixels
-        )
-        return v
+        return YouTubeVISVideo(name, entry, anns, str(self.path), img, self._cat_names)
 
     def entry(self, name: str) -> tuple[dict[str, Any], list[Any]]:
         """The ``videos`` entry and the annotations of one video, as in the file."""
