@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import VMHWM_SRC
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
@@ -117,8 +118,9 @@ def _peak_rss_mb(code: str) -> float:
     which starts afresh at exec (``ru_maxrss`` would carry the forking parent's pages)."""
     script = (
         f"import sys; sys.path[:0] = [{str(TESTS)!r}, {str(Path(__file__).parent)!r}]\n"
+        f"{VMHWM_SRC}\n"
         f"{code}\n"
-        "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1])"
+        "print(vmhwm_kb())"
     )
     out = subprocess.run(
         [sys.executable, "-c", script], check=True, capture_output=True, text=True

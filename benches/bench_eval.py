@@ -11,7 +11,7 @@ sequence (180 frames) for a quick pass.
 - ``vos-benchmark``: the real package, ``benchmark(..., num_processes=workers)``;
 - fastmask with ``threads=workers`` (workers = the machine's cores).
 
-Peak memory is ``ru_maxrss`` of a fresh subprocess (Rust allocations included), reported with the
+Peak memory is ``VmHWM`` of a fresh subprocess (Rust allocations included), reported with the
 per-stage split (decode / J / F, thread-seconds) in ``extra_info`` and on the terminal.
 """
 
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import VMHWM_SRC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -120,12 +121,13 @@ def _say(request, line: str) -> None:
 def _peak_rss(code: str) -> dict:
     """Run ``code`` in a fresh interpreter; peak RSS (MB) after imports and at the end."""
     prog = (
-        "import json, resource, sys\n"
+        "import json, sys\n"
         f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1] / 'tests')!r})\n"
         "import numpy, fastmask, fastmask.evaluation\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        f"{VMHWM_SRC}\n"
+        "base = vmhwm_kb()\n"
         f"{code}\n"
-        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "peak = vmhwm_kb()\n"
         "print(json.dumps({'base_mb': base / 1024, 'peak_mb': peak / 1024}))\n"
     )
     out = subprocess.run([sys.executable, "-c", prog], check=True, capture_output=True, text=True)

@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import fastmask
 from bench_eval import SMALL, WORKERS, dataset
+from conftest import VMHWM_SRC
 from fastmask.evaluation import Evaluator, evaluate
 
 SIZE = "small" if SMALL else "1999 frames"
@@ -263,15 +264,11 @@ def _peak(data: Path, n_seqs: int, max_pending: int) -> dict:
 import json, numpy as np, fastmask
 from fastmask.evaluation import Evaluator
 
-def hwm():  # this process's peak RSS in kB (VmHWM: not inherited from the parent at exec)
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-
+{VMHWM_SRC}
 root = {str(data)!r}
 seqs = [f"seq{{i:02d}}" for i in range({n_seqs})]
 ev = Evaluator(root + "/DAVIS", sequences=seqs, max_pending={max_pending}, threads={WORKERS})
-base = hwm()
+base = vmhwm_kb()
 frames = 0
 for s in seqs:
     for f in ev.frames(s):
@@ -279,7 +276,7 @@ for s in seqs:
         ev.add(s, f, np.roll(gt, 3, axis=1))
         frames += 1
 ev.result()
-peak = hwm()
+peak = vmhwm_kb()
 print(json.dumps({{"base_mb": base / 1024, "peak_mb": peak / 1024, "frames": frames}}))
 """
     out = subprocess.run([sys.executable, "-c", prog], check=True, capture_output=True, text=True)

@@ -4,8 +4,8 @@ Ray against the in-process threads on that run.
 
 - planning: ``fastmask.evaluation.plan(root, res, "sav")`` over 50,900 video folders reads the
   root's listing once; the baseline is what planning did before (one listing per video folder,
-  as ``evaluate(sequences=[v])`` per video does). Time, and peak RSS above the interpreter's, of
-  a fresh subprocess.
+  as ``evaluate(sequences=[v])`` per video does). Time, and peak RSS above the interpreter's
+  (``VmHWM``), of a fresh subprocess.
 - memory: plan + ``run_job`` of every video, all ``Partial``s kept (what a client holds before
   ``merge``): peak RSS above the interpreter's, and the pickled size of plan and partials.
   Target < 200 MB.
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import VMHWM_SRC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -95,18 +96,20 @@ def _child(code: str) -> dict[str, Any]:
     JSON object, to which the peak RSS above the interpreter's is added (``peak_mb``)."""
     script = textwrap.dedent(
         """
-        import json, resource, sys, time
+        import json, sys, time
         sys.path.insert(0, {tests!r})
         import fastmask.evaluation
         from fastmask.evaluation import plan, run_job
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        {vmhwm}
+        base = vmhwm_kb()
         out = {{}}
         {body}
-        out["peak_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+        out["peak_mb"] = (vmhwm_kb() - base) / 1024
         print(json.dumps(out))
         """
     ).format(
         tests=str(Path(__file__).resolve().parents[1] / "tests"),
+        vmhwm=VMHWM_SRC,
         body=textwrap.dedent(code).strip(),
     )
     done = subprocess.run(

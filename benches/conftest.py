@@ -11,6 +11,7 @@ benchmarks never assert on time.
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 
@@ -26,6 +27,24 @@ def corpus_pngs(*parts: str) -> list[Path]:
     """Every PNG below a corpus folder (sorted); empty when the corpus is absent."""
     root = CORPUS.joinpath(*parts)
     return sorted(root.rglob("*.png")) if root.exists() else []
+
+
+def vmhwm_kb() -> int:
+    """This process's peak resident memory in kB (Linux ``VmHWM``, Rust allocations included).
+
+    Children measure themselves with it (paste ``VMHWM_SRC`` into their script): ``VmHWM``
+    starts afresh at exec, whereas ``ru_maxrss`` of a child started by ``subprocess`` carries the
+    parent's peak (measured: parent at 600 MB -> child's ``ru_maxrss`` 613 MB, its ``VmHWM``
+    13.6 MB).
+    """
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
+VMHWM_SRC = inspect.getsource(vmhwm_kb)
 
 
 def _rows(config: pytest.Config) -> list[tuple[str, str, float, bool, str]]:

@@ -14,7 +14,7 @@ from conftest import corpus_path
 from fastmask.cli import main
 from fastmask.conversion._formats import sav_fields
 from fastmask.datasets import SAV, MetadataError, YouTubeVIS
-from fastmask.datasets._json import Masklets, decode_frames, parse_sav
+from fastmask.datasets._json import Masklets, _empty_rle, decode_frames, parse_sav
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -412,7 +412,7 @@ def test_property_label_maps_json_round_trip(lab: np.ndarray) -> None:
     t, h, w = lab.shape
     enc = fastmask.rle.encode_labels(lab, json=True)
     ids = sorted({i for f in enc for i in f})
-    empty = {"size": [h, w], "counts": fastmask.rle.counts_to_string([h * w]).decode()}
+    empty = _empty_rle(h, w)
     frames = [f"{i:05d}" for i in range(t)]
     m = Masklets("v", h, w, frames, ids, [[f.get(i, empty) for i in ids] for f in enc])
     back = parse_sav(json.loads(json.dumps(sav_fields(m))), "mem", "v")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,18 +40,9 @@ from typing import Any
 from fastmask.conversion import _formats
 from fastmask.conversion._formats import FORMATS, detect
 from fastmask.datasets._base import subfolders
-from fastmask.evaluation._plan import (
-    _kind,
-    _submit,
-    _threads,
-    _Tracker,
-    _workers,
-    batches,
-)
+from fastmask.evaluation._plan import Progress, _execute
 
 __all__ = ["FORMATS", "ConvertJob", "ConvertReport", "convert", "detect", "plan_convert"]
-
-Progress = bool | Callable[[int, int], None]
 
 
 @dataclass
@@ -138,9 +129,8 @@ def plan_convert(
         from fastmask.datasets._json import YouTubeVIS
 
         ds = YouTubeVIS(s)
-        cats = {c.get("id"): str(c.get("name")) for c in ds.categories}
         extra["categories"] = ds.categories
-        sources = {n: (*ds.entry(n), str(s), cats) for n in ds.names}
+        sources = {n: (*ds.entry(n), str(s), ds._cat_names) for n in ds.names}
     elif fmt == "sav-json":
         if masklets not in ("manual", "auto", "all"):
             raise ValueError(f"masklets must be 'manual', 'auto' or 'all', got {masklets!r}")
@@ -175,6 +165,17 @@ def run_convert_job(job: ConvertJob, threads: int = 1) -> VideoDone:
     }[job.to]
     over = writer(m, out, threads)
     return VideoDone(job.index, job.video, n_frames, n_obj, over)
+
+
+def _run_local(
+    jobs: Sequence[ConvertJob], threads: int, step: Callable[[int], None]
+) -> list[VideoDone]:
+    """In this process: one video after another, ``step(1)`` after each."""
+    done = []
+    for j in jobs:
+        done.append(run_convert_job(j, threads))
+        step(1)
+    return done
 
 
 def _run_batch(jobs: list[ConvertJob], threads: int) -> list[VideoDone]:
@@ -234,27 +235,10 @@ def convert(
     t0 = time.perf_counter()
     jobs, skipped, extra = plan_convert(src, dst, to, src_format=src_format, masklets=masklets)
     fmt = jobs[0].src_format if jobs else (src_format or detect(Path(src)))
-    kind = _kind(executor)
-    step = _Tracker(len(jobs), progress, f"fastmask convert {fmt} -> {to}")
-    done: list[VideoDone]
-    try:
-        if kind == "local":
-            n = _threads(threads)
-            done = []
-            for j in jobs:
-                done.append(run_convert_job(j, n))
-                step(1)
-        else:
-            per_task = 1 if threads is None else _threads(threads)
-            if kind == "ray":
-                import ray  # type: ignore[import-not-found]
-
-                if not ray.is_initialized():
-                    ray.init()
-            work = batches(jobs, _workers(kind, executor), batch_size)
-            done = _submit(kind, executor, work, per_task, step, _run_batch)
-    finally:
-        step.close()
+    desc = f"fastmask convert {fmt} -> {to}"
+    done: list[VideoDone] = _execute(
+        jobs, executor, threads, batch_size, progress, desc, _run_local, _run_batch
+    )
     done.sort(key=lambda v: v.index)
     if to == "ytvis-json":
         vis = [v.vis for v in done if v.vis is not None]

@@ -23,6 +23,7 @@ from fastmask.datasets._json import (
     SAV_STEP,
     Masklets,
     SAVJsonVideo,
+    _empty_rle,
     decode_frames,
     naming,
     parse_vis_video,
@@ -59,7 +60,7 @@ def read_png_video(name: str, folder: str, threads: int) -> Masklets:
         per_frame += enc
     h, w = shape or (0, 0)
     ids = sorted({i for f in per_frame for i in f})
-    empty = {"size": [h, w], "counts": rle_mod.counts_to_string([h * w]).decode()}
+    empty = _empty_rle(h, w)
     rles: list[list[Any]] = [[f.get(i, empty) for i in ids] for f in per_frame]
     return Masklets(name, h, w, frames, ids, rles, [{} for _ in ids])
 
@@ -155,10 +156,9 @@ def write_png_objects(m: Masklets, final: Path, threads: int) -> int:
             idx = [i for i, row in enumerate(m.rles) if row[k] is not None]
             for start in range(0, len(idx), CHUNK):
                 part = idx[start : start + CHUNK]
-                with naming(m.source):
-                    dec = coco.decode([m.rles[i][k] for i in part], threads=threads)  # type: ignore[misc]
+                _, dec = m.object_masks(k, part, threads=threads)
                 paths = [folder / f"{m.frames[i]}.png" for i in part]
-                write_pngs(paths, np.moveaxis(dec, 2, 0), threads=threads)
+                write_pngs(paths, dec.view(np.uint8), threads=threads)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -151,14 +151,18 @@ class Masklets:
             out[[i for i, _, _ in flat], [k for _, k, _ in flat]] = a
         return out
 
-    def object_masks(self, k: int) -> tuple[list[int], NDArray[np.bool_]]:
-        """Frame indices where object position ``k`` has an RLE, and those ``(n, H, W)`` masks."""
-        idx = [i for i, row in enumerate(self.rles) if row[k] is not None]
-        if not idx:
-            return idx, np.zeros((0, self.height, self.width), bool)
+    def object_masks(
+        self, k: int, rows: Sequence[int] | None = None, *, threads: int | None = None
+    ) -> tuple[list[int], NDArray[np.bool_]]:
+        """Object position ``k`` over the frame indices ``rows`` (default: every frame): the
+        positions in ``rows`` where it has an RLE, and those ``(n, H, W)`` masks."""
+        rows = range(len(self.rles)) if rows is None else rows
+        pos = [j for j, i in enumerate(rows) if self.rles[i][k] is not None]
+        if not pos:
+            return pos, np.zeros((0, self.height, self.width), bool)
         with naming(self.source):
-            m = coco.decode([self.rles[i][k] for i in idx])  # type: ignore[misc]
-        return idx, np.moveaxis(m, 2, 0).astype(bool)
+            m = coco.decode([self.rles[rows[j]][k] for j in pos], threads=threads)  # type: ignore[misc]
+        return pos, np.moveaxis(m, 2, 0).astype(bool)
 
 
 def label_of(ids: Sequence[int], where: str = "") -> dict[int, int]:
@@ -276,11 +280,8 @@ class MaskletVideo(Video):
         k = m.ids.index(obj)
         idx = self._indices(frames)
         out = np.zeros((len(idx), m.height, m.width), bool)
-        have = [(j, m.rles[i][k]) for j, i in enumerate(idx) if m.rles[i][k] is not None]
-        if have:
-            with naming(m.source):
-                dec = coco.decode([r for _, r in have], threads=threads)  # type: ignore[misc]
-            out[[j for j, _ in have]] = np.moveaxis(dec, 2, 0) != 0
+        have, dec = m.object_masks(k, idx, threads=threads)
+        out[have] = dec
         return out
 
 
@@ -403,10 +404,17 @@ def sav_json_files(split_dir: Path, masklets: str) -> dict[str, list[Path]]:
 
 class YouTubeVISVideo(MaskletVideo):
     def __init__(
-        self, name: str, entry: dict[str, Any], anns: list[Any], where: str, image_dir: Path | None
+        self,
+        name: str,
+        entry: dict[str, Any],
+        anns: list[Any],
+        where: str,
+        image_dir: Path | None,
+        categories: dict[Any, str] | None = None,
     ) -> None:
         super().__init__(name, image_dir, Path(where))
         self.entry, self.anns, self.where = entry, anns, where
+        self._cat_names = categories  # id -> name, as YouTubeVIS._cat_names
         self.meta = entry
 
     def mask_path(self, frame: str) -> Path:
@@ -414,7 +422,12 @@ class YouTubeVISVideo(MaskletVideo):
 
     def _load(self) -> Masklets:
         return parse_vis_video(
-            self.name, self.entry, self.anns, self.where, max_pixels=self.max_pixels
+            self.name,
+            self.entry,
+            self.anns,
+            self.where,
+            categories=self._cat_names,
+            max_pixels=self.max_pixels,
         )
 
 
@@ -519,12 +532,7 @@ class YouTubeVIS(Dataset):
     def _video(self, name: str) -> Video:
         entry, anns = self._entries[name]
         img = self.image_root / name if self.image_root is not None else None
-        v = YouTubeVISVideo(name, entry, anns, str(self.path), img)
-        cats = self._cat_names
-        v._load = lambda: parse_vis_video(  # type: ignore[method-assign]
-            name, entry, anns, str(self.path), categories=cats, max_pixels=v.max_pixels
-        )
-        return v
+        return YouTubeVISVideo(name, entry, anns, str(self.path), img, self._cat_names)
 
     def entry(self, name: str) -> tuple[dict[str, Any], list[Any]]:
         """The ``videos`` entry and the annotations of one video, as in the file."""

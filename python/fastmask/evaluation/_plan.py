@@ -362,23 +362,39 @@ def run(
     >>> from dask.distributed import Client  # doctest: +SKIP
     >>> ev = fastmask.evaluation.run(plan, Client("tcp://scheduler:8786"))  # doctest: +SKIP
     """
+    desc = f"fastmask eval {plan.protocol}"
+    partials = _execute(plan.jobs, executor, threads, batch_size, progress, desc, run_jobs)
+    return plan.merge(partials)
+
+
+def _execute(
+    jobs: Sequence[Any],
+    executor: Any,
+    threads: int | None,
+    batch_size: int | None,
+    progress: Progress,
+    desc: str,
+    local_fn: Callable[[Sequence[Any], int, Callable[[int], None]], list[Any]],
+    batch_fn: Callable[[list[Any], int], list[Any]] = _run_batch,
+) -> list[Any]:
+    """Run ``jobs`` as ``run`` does (``fastmask.convert`` too): ``local_fn(jobs, threads,
+    step)`` in this process, else ``batch_fn(batch, threads)`` per batch on ``executor``;
+    results in completion order, progress shown as ``desc``."""
     kind = _kind(executor)
-    step = _Tracker(len(plan.jobs), progress, f"fastmask eval {plan.protocol}")
+    step = _Tracker(len(jobs), progress, desc)
     try:
         if kind == "local":
-            partials = run_jobs(plan.jobs, _threads(threads), step)
-        else:
-            per_task = 1 if threads is None else _threads(threads)
-            if kind == "ray":
-                import ray
+            return local_fn(jobs, _threads(threads), step)
+        per_task = 1 if threads is None else _threads(threads)
+        if kind == "ray":
+            import ray
 
-                if not ray.is_initialized():
-                    ray.init()
-            work = batches(plan.jobs, _workers(kind, executor), batch_size)
-            partials = _submit(kind, executor, work, per_task, step)
+            if not ray.is_initialized():
+                ray.init()
+        work = batches(jobs, _workers(kind, executor), batch_size)
+        return _submit(kind, executor, work, per_task, step, batch_fn)
     finally:
         step.close()
-    return plan.merge(partials)
 
 
 def _submit(
