@@ -80,6 +80,8 @@ class _Seq:
     missing: int = 0
     partial: Partial | None = None
     written: set[str] = field(default_factory=set)  # mosev2: scored frames on disk
+    #: SA-V per-object layout: object folder -> its label value, sorted by folder name
+    objects: dict[str, int] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -328,6 +330,7 @@ class Evaluator:
         sav_objects = self._rules.object_folders and work.rule.binarize
         root = self._save_to or "<arrays>"
         slots: dict[str, list[_Slot]] = {}
+        objects: dict[str, int] = {}
         folders: list[str] = []
         for i, fj in enumerate(work.frame_jobs):
             obj_name = work.state[i][0] if sav_objects else None
@@ -340,6 +343,8 @@ class Evaluator:
                     )
                 # SA-V numbers its objects from 000: label 0 is the background.
                 obj = int(obj_name) + 1
+                if fj.gt:
+                    objects[obj_name] = obj
             for t, g in enumerate(fj.gt):
                 frame = _stem(g)
                 parts = [root, job.sequence] + ([str(obj_name)] if obj_name is not None else [])
@@ -365,6 +370,7 @@ class Evaluator:
             info = _fastmask_png_info(first)
             shape = (info.height, info.width)
         s = _Seq(relaxed, work, slots, sorted(known, key=frame_sort_key), shape)
+        s.objects = dict(sorted(objects.items(), key=lambda kv: str(kv[0])))
         s.remaining = sum(len(v) for v in slots.values())
         if s.remaining == 0:
             self._complete(s)
@@ -460,7 +466,7 @@ class Evaluator:
         key = name
         if obj is not None:
             slots = [sl for sl in slots if sl.obj_name == str(obj)]
-            objs = sorted({sl.obj_name or "" for v in s.slots.values() for sl in v} - {""})
+            objs = list(s.objects)
             if str(obj) not in objs:
                 raise KeyError(
                     f"{sequence}/{name}: unknown object {obj!r} (objects: "
@@ -655,10 +661,7 @@ class Evaluator:
             return
         if self._rules.object_folders and item.seq.work.rule.binarize:
             # Every object of the video, scored on this frame or not (a complete submission).
-            objects = {sl.obj_name: sl.obj for v in item.seq.slots.values() for sl in v}
-            for name, value in sorted(objects.items(), key=lambda kv: str(kv[0])):
-                if name is None or value is None:
-                    continue
+            for name, value in item.seq.objects.items():
                 path = os.path.join(root, seq, name, f"{item.frame}.png")
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 write_png(path, (item.labels == value).view(np.uint8))
