@@ -47,6 +47,7 @@ from fastmask.evaluation._result import Evaluation
 from fastmask.evaluation.protocols import get_protocol
 from fastmask.evaluation.protocols._base import Work
 from fastmask.evaluation.protocols.mose import MoseV2
+from fastmask.png import png_info, write_png
 
 SequenceCallback = Callable[[str, Evaluation], None]
 
@@ -82,6 +83,7 @@ class _Seq:
     written: set[str] = field(default_factory=set)  # mosev2: scored frames on disk
     #: SA-V per-object layout: object folder -> its label value, sorted by folder name
     objects: dict[str, int] = field(default_factory=dict)
+    made: set[str] = field(default_factory=set)  # result folders made this round
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -367,7 +369,7 @@ class Evaluator:
         shape = None
         first = next((fj.gt[0] for fj in work.frame_jobs if fj.gt), None)
         if first is not None:
-            info = _fastmask_png_info(first)
+            info = png_info(first)
             shape = (info.height, info.width)
         s = _Seq(relaxed, work, slots, sorted(known, key=frame_sort_key), shape)
         s.objects = dict(sorted(objects.items(), key=lambda kv: str(kv[0])))
@@ -650,25 +652,28 @@ class Evaluator:
             self._complete(s)
 
     def _write(self, item: _Item) -> None:
-        from fastmask.png import write_png
-
-        root = self.plan.settings.results
-        seq = item.seq.job.sequence
+        s = item.seq
         if item.obj_name is not None:
-            path = os.path.join(root, seq, item.obj_name, f"{item.frame}.png")
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            write_png(path, item.labels)
+            folder = self._folder(s, item.obj_name)
+            write_png(os.path.join(folder, f"{item.frame}.png"), item.labels)
             return
-        if self._rules.object_folders and item.seq.work.rule.binarize:
+        if self._rules.object_folders and s.work.rule.binarize:
             # Every object of the video, scored on this frame or not (a complete submission).
-            for name, value in item.seq.objects.items():
-                path = os.path.join(root, seq, name, f"{item.frame}.png")
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                write_png(path, (item.labels == value).view(np.uint8))
+            for name, value in s.objects.items():
+                folder = self._folder(s, name)
+                write_png(
+                    os.path.join(folder, f"{item.frame}.png"), (item.labels == value).view(np.uint8)
+                )
             return
-        folder = os.path.join(root, seq)
-        os.makedirs(folder, exist_ok=True)
-        write_png(os.path.join(folder, f"{item.frame}.png"), item.labels)
+        write_png(os.path.join(self._folder(s), f"{item.frame}.png"), item.labels)
+
+    def _folder(self, s: _Seq, *parts: str) -> str:
+        """The result folder of ``s`` (or of one of its SA-V objects), made on first use."""
+        folder = os.path.join(self.plan.settings.results, s.job.sequence, *parts)
+        if folder not in s.made:
+            os.makedirs(folder, exist_ok=True)
+            s.made.add(folder)
+        return folder
 
     def _complete(self, s: _Seq) -> None:
         """Every scored frame of ``s`` is in: the protocol's ``finish``, then ``on_sequence``."""
@@ -773,7 +778,7 @@ class Evaluator:
             for f, slots in slots_missing[name]:
                 # Scored as the engine scores an absent file: an all-zero mask of the ground
                 # truth's size.
-                info = _fastmask_png_info(s.work.frame_jobs[slots[0].fj].gt[slots[0].t])
+                info = png_info(s.work.frame_jobs[slots[0].fj].gt[slots[0].t])
                 empty = np.zeros((info.height, info.width), np.uint8)
                 self._slots.acquire()
                 with self._lock:
@@ -808,6 +813,7 @@ class Evaluator:
                 s.scores.clear()
                 s.added.clear()
                 s.written.clear()
+                s.made.clear()
                 s.timings = {}
                 s.missing = 0
                 s.partial = None
@@ -823,12 +829,6 @@ class Evaluator:
         for s in self._seqs.values():
             if s.remaining == 0 and not self._rules.scores_from_files:
                 self._complete(s)
-
-
-def _fastmask_png_info(path: str) -> Any:
-    from fastmask.png import png_info
-
-    return png_info(path)
 
 
 def _table(s: _Seq, i: int, fj: Any, rule: Rule) -> JobScores:
