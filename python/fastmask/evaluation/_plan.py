@@ -250,17 +250,7 @@ def _score(
         scored = rules.finish(job, work, [results[id(fj)] for fj in work.frame_jobs], threads)
         stage = dict(timings) if n == 0 else {}
         stage["finish"] = time.perf_counter() - t0
-        out.append(
-            Partial(
-                job.index,
-                job.sequence,
-                scored.objects,
-                scored.n_frames,
-                scored.missing,
-                scored.counted,
-                stage,
-            )
-        )
+        out.append(Partial.from_scored(job, scored, stage))
         if on_done is not None:
             on_done(1)
     return out

@@ -683,15 +683,7 @@ class Evaluator:
         scored = self._rules.finish(s.job, s.work, tables, self.threads)
         timings = dict(s.timings)
         timings["finish"] = time.perf_counter() - t0
-        s.partial = Partial(
-            s.job.index,
-            s.job.sequence,
-            scored.objects,
-            scored.n_frames,
-            s.missing,
-            scored.counted,
-            timings,
-        )
+        s.partial = Partial.from_scored(s.job, scored, timings, s.missing)
         s.scores.clear()
         if self.on_sequence is not None:
             self.on_sequence(s.job.sequence, self.plan._evaluation([s.partial]))
