@@ -22,12 +22,11 @@ from fastmask.evaluation import _engine, _progress
 from fastmask.evaluation._engine import FrameJob, JobScores, Rule
 from fastmask.evaluation._jobs import Job, Partial, Settings
 from fastmask.evaluation._result import Evaluation
+from fastmask.evaluation.metrics import _DECAY_NAMES
 from fastmask.evaluation.protocols import get_protocol
 from fastmask.evaluation.protocols._base import Work
 
 Progress = bool | Callable[[int, int], None]
-
-_DECAY_NAMES = {"davis": "davis", "reference": "davis", "exact": "exact", "corrected": "exact"}
 
 
 def default_threads() -> int:
