@@ -226,3 +226,8 @@ def diagonal(scores: JobScores, ids: Sequence[int]) -> tuple[np.ndarray, np.ndar
     col = {(int(a), int(b)): c for c, (a, b) in enumerate(scores.pairs)}
     cols = [col[(k, k)] for k in ids]
     return scores.J[:, cols].astype(np.float64), scores.F[:, cols].astype(np.float64)
+
+
+def present_labels(row: np.ndarray) -> list[int]:
+    """The non-zero labels a ``gt_present`` / ``pred_present`` row marks (ascending)."""
+    return [int(k) for k in np.flatnonzero(row) if k != 0]

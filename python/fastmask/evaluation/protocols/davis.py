@@ -32,6 +32,7 @@ from fastmask.evaluation.protocols._base import (
     nonempty,
     not_found,
     pngs,
+    present_labels,
     read_sequence_list,
     result_frames,
     warn_extra,
@@ -172,10 +173,6 @@ class Davis2016(Davis2017):
     binary = True
 
 
-def _present_labels(row: np.ndarray) -> list[int]:
-    return [int(k) for k in np.flatnonzero(row) if k != 0]
-
-
 def _semi(seq: str, frames: list[str], objects: list[int], s: JobScores) -> list[ObjectScore]:
     """DAVIS semi-supervised / 2016: objects 1..N of the first frame, every scored frame."""
     out = []
@@ -192,7 +189,7 @@ def _unsupervised(
     """DAVIS unsupervised: proposals 1..max(P, N) x objects 1..N, Hungarian on mean (J+F)/2."""
     n = len(objects)
     n_frames = len(frames)
-    p_max = max((max(_present_labels(r), default=0) for r in s.pred_present), default=0)
+    p_max = max((max(present_labels(r), default=0) for r in s.pred_present), default=0)
     n_pred = max(p_max, n)
     j_all = np.zeros((n_pred, n, n_frames))
     f_all = np.zeros((n_pred, n, n_frames))
