@@ -77,8 +77,8 @@ def read_pairs(
     pred_paths: Sequence[str | None],
     threads: int,
     max_pixels: int,
-) -> Iterator[tuple[int, NDArray[np.uint8], NDArray[np.uint8]]]:
-    """``(start, gt, pred)`` chunks of at most :data:`CHUNK` frames, ``(n, H, W) uint8`` each;
+) -> Iterator[tuple[NDArray[np.uint8], NDArray[np.uint8]]]:
+    """``(gt, pred)`` chunks of at most :data:`CHUNK` frames, ``(n, H, W) uint8`` each;
     a missing prediction is an empty mask. Sizes must agree (a rotated prediction is named)."""
     for start in range(0, len(gt_paths), CHUNK):
         gp = list(gt_paths[start : start + CHUNK])
@@ -102,7 +102,7 @@ def read_pairs(
                 pred = got
             else:
                 pred[present] = got
-        yield start, gt, pred
+        yield gt, pred
 
 
 def check_sizes(preds: list[Path], gts: list[Path], shape: tuple[int, ...]) -> None:
