@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fastmask._fastmask import EvaluationError
+from fastmask.datasets._base import read_list
 from fastmask.evaluation import _diagnose as dx
 from fastmask.evaluation._engine import FrameJob, JobScores, Rule
 from fastmask.evaluation._jobs import Job, Settings
@@ -136,8 +137,7 @@ def read_sequence_list(path: Path, hint: Callable[[], str] = str) -> list[str]:
     to the error when the file is missing."""
     if not path.is_file():
         raise not_found("sequence list", path, hint())
-    names = [line.strip() for line in path.read_text().splitlines()]
-    return [n for n in names if n]
+    return read_list(path)
 
 
 def nonempty(names: list[str], where: str | Path) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fastmask._fastmask import EvaluationError
+from fastmask.datasets._layouts import read_davis_2016_pairs
 from fastmask.evaluation import _diagnose as dx
 from fastmask.evaluation._assign import linear_sum_assignment
 from fastmask.evaluation._engine import VOID, FrameJob, JobScores, Rule, read_labels
@@ -50,14 +51,7 @@ def _davis_2016_list(root: Path, subset: str, resolution: str) -> tuple[list[str
     if names_file.is_file() or not pairs_file.is_file():
         hint = lambda: dx.davis_root_hint(root, subset, resolution)  # noqa: E731
         return read_sequence_list(names_file, hint), names_file
-    seqs: list[str] = []
-    for line in pairs_file.read_text().splitlines():
-        parts = line.split()
-        if parts:
-            seq = Path(parts[-1]).parent.name
-            if seq not in seqs:
-                seqs.append(seq)
-    return seqs, pairs_file
+    return read_davis_2016_pairs(pairs_file), pairs_file
 
 
 class Davis2017(Protocol):
