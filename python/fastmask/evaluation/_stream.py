@@ -33,6 +33,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,8 @@ from fastmask.evaluation._jobs import Job, Partial
 from fastmask.evaluation._plan import Plan, _threads, plan
 from fastmask.evaluation._result import Evaluation
 from fastmask.evaluation.protocols import get_protocol
-from fastmask.evaluation.protocols._base import Work
+from fastmask.evaluation.protocols._base import Work, pngs
+from fastmask.evaluation.protocols._dataset import DatasetProtocol
 from fastmask.evaluation.protocols.mose import MoseV2
 from fastmask.png import png_info, write_png
 
@@ -358,12 +360,9 @@ class Evaluator:
                     folders.append(d)
         known = set(slots)
         for d in folders:
-            known.update(_stem(n) for n in os.listdir(d) if n.lower().endswith(".png"))
-        video = job.data if hasattr(job.data, "frames") else None
-        if video is None and isinstance(job.data, tuple) and job.data:
-            video = job.data[0] if hasattr(job.data[0], "frames") else None
-        if video is not None:
-            known.update(video.frames)
+            known.update(_stem(n) for n in pngs(Path(d)))
+        if isinstance(self._rules, DatasetProtocol):
+            known.update(self._rules.video(relaxed).frames)
         from fastmask.datasets._base import frame_sort_key
 
         shape = None
