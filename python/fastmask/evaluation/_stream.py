@@ -53,8 +53,8 @@ from fastmask.png import png_info, write_png
 
 SequenceCallback = Callable[[str, Evaluation], None]
 
-#: Frames handed to the engine per call at most: enough to keep the threads busy, few enough
-#: that a sequence's result is not held back long.
+#: Frames handed to the engine per call at most. Larger batches mean fewer calls, smaller
+#: ones hold a sequence's result back less; 32 is a choice, not a measured figure.
 BATCH = 32
 
 

@@ -23,10 +23,11 @@ from fastmask.evaluation._jobs import Job
 from fastmask.evaluation.protocols._base import Protocol, Work, result_frames
 from fastmask.png import png_info, read_pngs
 
-#: Frames decoded at once per video (MOSE v2's numpy scoring). Measured on
-#: benches/bench_datasets.py's LVOS set (2 videos x 300 frames, 854x480): peak RSS 72 MB with
-#: 16, 109 MB with 32, 193 MB with 64 (the metrics core's per-frame scratch grows with the
-#: batch), wall time the same within noise (0.45-0.65 s); 8 was slower (0.84 s).
+#: Frames decoded at once per video by ``read_pairs`` (MOSE v2's numpy scoring, its only user
+#: now). Chosen when LVOS still scored through ``read_pairs`` (it has used the engine since),
+#: on benches/bench_datasets.py's LVOS set (2 videos x 300 frames, 854x480): peak RSS 72 MB
+#: with 16, 109 MB with 32, 193 MB with 64, wall time the same within noise (0.45-0.65 s); 8
+#: was slower (0.84 s). Not measured again on MOSE v2 data.
 CHUNK = 16
 
 

@@ -254,8 +254,10 @@ class MoseV2(DatasetProtocol):
 
 def _counts(gk: np.ndarray, pk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per frame ``(|G & P|, |G|, |P|)`` of boolean stacks. One whole-frame count_nonzero per
-    frame (a popcount loop) is ~10x faster than a joint label histogram or an axis reduction:
-    10 ms vs 110 ms / 27 ms for 3 objects x 16 frames at 854x480."""
+    frame (a popcount loop) beats the alternatives: timeit (best of 7, random labels 0-3,
+    3 objects x 16 frames at 854x480, the boolean stacks given) 7 ms, vs 25-30 ms for
+    ``count_nonzero(axis=(1, 2))`` and 13-15 ms for a per-frame joint label histogram
+    (``bincount`` of ``gt * 256 + pred``)."""
     both = gk & pk
     inter = np.array([np.count_nonzero(x) for x in both], np.int64)
     g = np.array([np.count_nonzero(x) for x in gk], np.int64)
