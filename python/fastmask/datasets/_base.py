@@ -55,7 +55,14 @@ def stems(folder: Path, ext: tuple[str, ...]) -> list[str]:
 
 
 def subfolders(folder: Path) -> list[str]:
-    return [n for n in listing(folder) if (folder / n).is_dir()]
+    """Sorted names of the folders in ``folder`` (hidden ones skipped), or [] when it is not
+    a folder: one directory read, the entry types come with it (no stat per entry on Linux
+    filesystems)."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(e.name for e in it if not e.name.startswith(".") and e.is_dir())
+    except OSError:
+        return []
 
 
 def load_json(path: Path) -> Any:

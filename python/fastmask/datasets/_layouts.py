@@ -37,6 +37,17 @@ def _videos_of(meta: Any, path: Path) -> dict[str, Any]:
     return meta["videos"]
 
 
+def read_davis_2016_pairs(path: Path) -> list[str]:
+    """The sequences of a DAVIS-2016 ``ImageSets/480p/<set>.txt``, which lists
+    ``<image path> <annotation path>`` pairs: each annotation's folder, in first-seen order."""
+    names: list[str] = []
+    for line in path.read_text().splitlines():
+        parts = line.split()
+        if parts and Path(parts[-1]).parent.name not in names:
+            names.append(Path(parts[-1]).parent.name)
+    return names
+
+
 class _FirstFrameVideo(Video):
     """DAVIS rule: the objects are 1..N, N the largest label (void excluded) of the first
     annotated frame; all of them are given on that frame."""
@@ -118,13 +129,7 @@ class DAVIS(Dataset):
             return read_list(path)
         pairs = sets / "480p" / f"{split}.txt"
         if self.year == "2016" and pairs.is_file():
-            # DAVIS-2016 ships "<image path> <annotation path>" pairs.
-            names: list[str] = []
-            for line in pairs.read_text().splitlines():
-                parts = line.split()
-                if parts and Path(parts[-1]).parent.name not in names:
-                    names.append(Path(parts[-1]).parent.name)
-            return names
+            return read_davis_2016_pairs(pairs)
         have = [f"{y}/{s}" for y in subfolders(sets) for s in stems(sets / y, (".txt",))]
         raise not_found(
             f"DAVIS sequence list ImageSets/{self.year}/{split}.txt"

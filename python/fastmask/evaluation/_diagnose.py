@@ -38,7 +38,13 @@ def _ls(folder: Path) -> list[str]:
 
 
 def _dirs(folder: Path) -> list[str]:
-    return [n for n in _ls(folder) if (folder / n).is_dir()]
+    """Sorted names of the folders in ``folder`` ([] when it cannot be read): one directory
+    read, the entry types come with it (no stat per entry on Linux filesystems)."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(e.name for e in it if e.is_dir())
+    except OSError:
+        return []
 
 
 def _images(folder: Path) -> list[str]:

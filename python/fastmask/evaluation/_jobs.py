@@ -5,10 +5,13 @@ global: a Dask or Ray worker scores a job exactly as the client would."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastmask.evaluation._result import ObjectScore
 from fastmask.png import _NO_LIMIT
+
+if TYPE_CHECKING:
+    from fastmask.evaluation.protocols._base import Scored
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,19 @@ class Partial:
     missing: int = 0
     counted: bool = True
     timings: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_scored(
+        cls, job: Job, scored: Scored, timings: dict[str, float], missing: int | None = None
+    ) -> Partial:
+        """The partial of ``job`` from what its protocol's ``finish`` returned (``missing``:
+        a count the caller kept itself; default ``scored.missing``)."""
+        return cls(
+            job.index,
+            job.sequence,
+            scored.objects,
+            scored.n_frames,
+            scored.missing if missing is None else missing,
+            scored.counted,
+            timings,
+        )

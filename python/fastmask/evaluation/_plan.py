@@ -22,12 +22,11 @@ from fastmask.evaluation import _engine, _progress
 from fastmask.evaluation._engine import FrameJob, JobScores, Rule
 from fastmask.evaluation._jobs import Job, Partial, Settings
 from fastmask.evaluation._result import Evaluation
+from fastmask.evaluation.metrics import _DECAY_NAMES
 from fastmask.evaluation.protocols import get_protocol
 from fastmask.evaluation.protocols._base import Work
 
 Progress = bool | Callable[[int, int], None]
-
-_DECAY_NAMES = {"davis": "davis", "reference": "davis", "exact": "exact", "corrected": "exact"}
 
 
 def default_threads() -> int:
@@ -250,17 +249,7 @@ def _score(
         scored = rules.finish(job, work, [results[id(fj)] for fj in work.frame_jobs], threads)
         stage = dict(timings) if n == 0 else {}
         stage["finish"] = time.perf_counter() - t0
-        out.append(
-            Partial(
-                job.index,
-                job.sequence,
-                scored.objects,
-                scored.n_frames,
-                scored.missing,
-                scored.counted,
-                stage,
-            )
-        )
+        out.append(Partial.from_scored(job, scored, stage))
         if on_done is not None:
             on_done(1)
     return out

@@ -82,8 +82,18 @@ def csv_text(rows: Sequence[Sequence[Any]]) -> str:
 
 
 def _umask() -> int:
-    # os.umask both sets and returns: set it back at once (no thread writes files meanwhile
-    # in this library; the window is two syscalls).
+    """The process umask, read without changing it where Linux reports it (/proc/self/status,
+    Linux 4.7+). ``os.umask`` can only set it: setting it back leaves a window in which a file
+    another thread creates (the ``Evaluator``'s scoring thread writes PNGs) gets the wrong
+    mode, and two threads doing it at once can leave 0o022 set for good."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    # Elsewhere: set and set back at once (the window is two syscalls).
     mask = os.umask(0o022)
     os.umask(mask)
     return mask

@@ -33,6 +33,7 @@ import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,13 +46,15 @@ from fastmask.evaluation._jobs import Job, Partial
 from fastmask.evaluation._plan import Plan, _threads, plan
 from fastmask.evaluation._result import Evaluation
 from fastmask.evaluation.protocols import get_protocol
-from fastmask.evaluation.protocols._base import Work
+from fastmask.evaluation.protocols._base import Work, pngs
+from fastmask.evaluation.protocols._dataset import DatasetProtocol
 from fastmask.evaluation.protocols.mose import MoseV2
+from fastmask.png import png_info, write_png
 
 SequenceCallback = Callable[[str, Evaluation], None]
 
-#: Frames handed to the engine per call at most: enough to keep the threads busy, few enough
-#: that a sequence's result is not held back long.
+#: Frames handed to the engine per call at most. Larger batches mean fewer calls, smaller
+#: ones hold a sequence's result back less; 32 is a choice, not a measured figure.
 BATCH = 32
 
 
@@ -80,6 +83,9 @@ class _Seq:
     missing: int = 0
     partial: Partial | None = None
     written: set[str] = field(default_factory=set)  # mosev2: scored frames on disk
+    #: SA-V per-object layout: object folder -> its label value, sorted by folder name
+    objects: dict[str, int] = field(default_factory=dict)
+    made: set[str] = field(default_factory=set)  # result folders made this round
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -328,6 +334,7 @@ class Evaluator:
         sav_objects = self._rules.object_folders and work.rule.binarize
         root = self._save_to or "<arrays>"
         slots: dict[str, list[_Slot]] = {}
+        objects: dict[str, int] = {}
         folders: list[str] = []
         for i, fj in enumerate(work.frame_jobs):
             obj_name = work.state[i][0] if sav_objects else None
@@ -340,6 +347,8 @@ class Evaluator:
                     )
                 # SA-V numbers its objects from 000: label 0 is the background.
                 obj = int(obj_name) + 1
+                if fj.gt:
+                    objects[obj_name] = obj
             for t, g in enumerate(fj.gt):
                 frame = _stem(g)
                 parts = [root, job.sequence] + ([str(obj_name)] if obj_name is not None else [])
@@ -351,20 +360,18 @@ class Evaluator:
                     folders.append(d)
         known = set(slots)
         for d in folders:
-            known.update(_stem(n) for n in os.listdir(d) if n.lower().endswith(".png"))
-        video = job.data if hasattr(job.data, "frames") else None
-        if video is None and isinstance(job.data, tuple) and job.data:
-            video = job.data[0] if hasattr(job.data[0], "frames") else None
-        if video is not None:
-            known.update(video.frames)
+            known.update(_stem(n) for n in pngs(Path(d)))
+        if isinstance(self._rules, DatasetProtocol):
+            known.update(self._rules.video(relaxed).frames)
         from fastmask.datasets._base import frame_sort_key
 
         shape = None
         first = next((fj.gt[0] for fj in work.frame_jobs if fj.gt), None)
         if first is not None:
-            info = _fastmask_png_info(first)
+            info = png_info(first)
             shape = (info.height, info.width)
         s = _Seq(relaxed, work, slots, sorted(known, key=frame_sort_key), shape)
+        s.objects = dict(sorted(objects.items(), key=lambda kv: str(kv[0])))
         s.remaining = sum(len(v) for v in slots.values())
         if s.remaining == 0:
             self._complete(s)
@@ -460,7 +467,7 @@ class Evaluator:
         key = name
         if obj is not None:
             slots = [sl for sl in slots if sl.obj_name == str(obj)]
-            objs = sorted({sl.obj_name or "" for v in s.slots.values() for sl in v} - {""})
+            objs = list(s.objects)
             if str(obj) not in objs:
                 raise KeyError(
                     f"{sequence}/{name}: unknown object {obj!r} (objects: "
@@ -644,28 +651,28 @@ class Evaluator:
             self._complete(s)
 
     def _write(self, item: _Item) -> None:
-        from fastmask.png import write_png
-
-        root = self.plan.settings.results
-        seq = item.seq.job.sequence
+        s = item.seq
         if item.obj_name is not None:
-            path = os.path.join(root, seq, item.obj_name, f"{item.frame}.png")
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            write_png(path, item.labels)
+            folder = self._folder(s, item.obj_name)
+            write_png(os.path.join(folder, f"{item.frame}.png"), item.labels)
             return
-        if self._rules.object_folders and item.seq.work.rule.binarize:
+        if self._rules.object_folders and s.work.rule.binarize:
             # Every object of the video, scored on this frame or not (a complete submission).
-            objects = {sl.obj_name: sl.obj for v in item.seq.slots.values() for sl in v}
-            for name, value in sorted(objects.items(), key=lambda kv: str(kv[0])):
-                if name is None or value is None:
-                    continue
-                path = os.path.join(root, seq, name, f"{item.frame}.png")
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                write_png(path, (item.labels == value).view(np.uint8))
+            for name, value in s.objects.items():
+                folder = self._folder(s, name)
+                write_png(
+                    os.path.join(folder, f"{item.frame}.png"), (item.labels == value).view(np.uint8)
+                )
             return
-        folder = os.path.join(root, seq)
-        os.makedirs(folder, exist_ok=True)
-        write_png(os.path.join(folder, f"{item.frame}.png"), item.labels)
+        write_png(os.path.join(self._folder(s), f"{item.frame}.png"), item.labels)
+
+    def _folder(self, s: _Seq, *parts: str) -> str:
+        """The result folder of ``s`` (or of one of its SA-V objects), made on first use."""
+        folder = os.path.join(self.plan.settings.results, s.job.sequence, *parts)
+        if folder not in s.made:
+            os.makedirs(folder, exist_ok=True)
+            s.made.add(folder)
+        return folder
 
     def _complete(self, s: _Seq) -> None:
         """Every scored frame of ``s`` is in: the protocol's ``finish``, then ``on_sequence``."""
@@ -675,15 +682,7 @@ class Evaluator:
         scored = self._rules.finish(s.job, s.work, tables, self.threads)
         timings = dict(s.timings)
         timings["finish"] = time.perf_counter() - t0
-        s.partial = Partial(
-            s.job.index,
-            s.job.sequence,
-            scored.objects,
-            scored.n_frames,
-            s.missing,
-            scored.counted,
-            timings,
-        )
+        s.partial = Partial.from_scored(s.job, scored, timings, s.missing)
         s.scores.clear()
         if self.on_sequence is not None:
             self.on_sequence(s.job.sequence, self.plan._evaluation([s.partial]))
@@ -770,7 +769,7 @@ class Evaluator:
             for f, slots in slots_missing[name]:
                 # Scored as the engine scores an absent file: an all-zero mask of the ground
                 # truth's size.
-                info = _fastmask_png_info(s.work.frame_jobs[slots[0].fj].gt[slots[0].t])
+                info = png_info(s.work.frame_jobs[slots[0].fj].gt[slots[0].t])
                 empty = np.zeros((info.height, info.width), np.uint8)
                 self._slots.acquire()
                 with self._lock:
@@ -805,6 +804,7 @@ class Evaluator:
                 s.scores.clear()
                 s.added.clear()
                 s.written.clear()
+                s.made.clear()
                 s.timings = {}
                 s.missing = 0
                 s.partial = None
@@ -820,12 +820,6 @@ class Evaluator:
         for s in self._seqs.values():
             if s.remaining == 0 and not self._rules.scores_from_files:
                 self._complete(s)
-
-
-def _fastmask_png_info(path: str) -> Any:
-    from fastmask.png import png_info
-
-    return png_info(path)
 
 
 def _table(s: _Seq, i: int, fj: Any, rule: Rule) -> JobScores:

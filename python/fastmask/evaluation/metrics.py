@@ -240,6 +240,10 @@ def lvos_v(j: ArrayLike, f: ArrayLike) -> float:
     return math.sqrt(float(np.round(v, 4)))
 
 
+#: ``decay=`` values and the rule each names (statistics() and the evaluators take both).
+_DECAY_NAMES = {"davis": "davis", "reference": "davis", "exact": "exact", "corrected": "exact"}
+
+
 def statistics(values: ArrayLike, decay: str = "exact") -> tuple[float, float, float]:
     """DAVIS ``(Mean, Recall, Decay)`` of one object's per-frame values
     (:func:`fastmask.metrics.statistics`).
@@ -252,8 +256,7 @@ def statistics(values: ArrayLike, decay: str = "exact") -> tuple[float, float, f
         >>> statistics(np.linspace(1, 0, 300), "exact")[2] > 0.7
         True
     """
-    names = {"davis": "davis", "reference": "davis", "exact": "exact", "corrected": "exact"}
-    if decay not in names:
+    if decay not in _DECAY_NAMES:
         raise ValueError(f'decay must be "exact" or "davis"; got {decay!r}')
-    m, r, d = _metrics().statistics(np.asarray(values, np.float64), names[decay])
+    m, r, d = _metrics().statistics(np.asarray(values, np.float64), _DECAY_NAMES[decay])
     return float(m), float(r), float(d)

@@ -23,10 +23,11 @@ from fastmask.evaluation._jobs import Job
 from fastmask.evaluation.protocols._base import Protocol, Work, result_frames
 from fastmask.png import png_info, read_pngs
 
-#: Frames decoded at once per video (MOSE v2's numpy scoring). Measured on
-#: benches/bench_datasets.py's LVOS set (2 videos x 300 frames, 854x480): peak RSS 72 MB with
-#: 16, 109 MB with 32, 193 MB with 64 (the metrics core's per-frame scratch grows with the
-#: batch), wall time the same within noise (0.45-0.65 s); 8 was slower (0.84 s).
+#: Frames decoded at once per video by ``read_pairs`` (MOSE v2's numpy scoring, its only user
+#: now). Chosen when LVOS still scored through ``read_pairs`` (it has used the engine since),
+#: on benches/bench_datasets.py's LVOS set (2 videos x 300 frames, 854x480): peak RSS 72 MB
+#: with 16, 109 MB with 32, 193 MB with 64, wall time the same within noise (0.45-0.65 s); 8
+#: was slower (0.84 s). Not measured again on MOSE v2 data.
 CHUNK = 16
 
 
@@ -77,8 +78,8 @@ def read_pairs(
     pred_paths: Sequence[str | None],
     threads: int,
     max_pixels: int,
-) -> Iterator[tuple[int, NDArray[np.uint8], NDArray[np.uint8]]]:
-    """``(start, gt, pred)`` chunks of at most :data:`CHUNK` frames, ``(n, H, W) uint8`` each;
+) -> Iterator[tuple[NDArray[np.uint8], NDArray[np.uint8]]]:
+    """``(gt, pred)`` chunks of at most :data:`CHUNK` frames, ``(n, H, W) uint8`` each;
     a missing prediction is an empty mask. Sizes must agree (a rotated prediction is named)."""
     for start in range(0, len(gt_paths), CHUNK):
         gp = list(gt_paths[start : start + CHUNK])
@@ -102,7 +103,7 @@ def read_pairs(
                 pred = got
             else:
                 pred[present] = got
-        yield start, gt, pred
+        yield gt, pred
 
 
 def check_sizes(preds: list[Path], gts: list[Path], shape: tuple[int, ...]) -> None:

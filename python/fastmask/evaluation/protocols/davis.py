@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from fastmask._fastmask import EvaluationError
+from fastmask.datasets._layouts import read_davis_2016_pairs
 from fastmask.evaluation import _diagnose as dx
 from fastmask.evaluation._assign import linear_sum_assignment
 from fastmask.evaluation._engine import VOID, FrameJob, JobScores, Rule, read_labels
@@ -32,6 +33,7 @@ from fastmask.evaluation.protocols._base import (
     nonempty,
     not_found,
     pngs,
+    present_labels,
     read_sequence_list,
     result_frames,
     warn_extra,
@@ -49,14 +51,7 @@ def _davis_2016_list(root: Path, subset: str, resolution: str) -> tuple[list[str
     if names_file.is_file() or not pairs_file.is_file():
         hint = lambda: dx.davis_root_hint(root, subset, resolution)  # noqa: E731
         return read_sequence_list(names_file, hint), names_file
-    seqs: list[str] = []
-    for line in pairs_file.read_text().splitlines():
-        parts = line.split()
-        if parts:
-            seq = Path(parts[-1]).parent.name
-            if seq not in seqs:
-                seqs.append(seq)
-    return seqs, pairs_file
+    return read_davis_2016_pairs(pairs_file), pairs_file
 
 
 class Davis2017(Protocol):
@@ -172,10 +167,6 @@ class Davis2016(Davis2017):
     binary = True
 
 
-def _present_labels(row: np.ndarray) -> list[int]:
-    return [int(k) for k in np.flatnonzero(row) if k != 0]
-
-
 def _semi(seq: str, frames: list[str], objects: list[int], s: JobScores) -> list[ObjectScore]:
     """DAVIS semi-supervised / 2016: objects 1..N of the first frame, every scored frame."""
     out = []
@@ -192,7 +183,7 @@ def _unsupervised(
     """DAVIS unsupervised: proposals 1..max(P, N) x objects 1..N, Hungarian on mean (J+F)/2."""
     n = len(objects)
     n_frames = len(frames)
-    p_max = max((max(_present_labels(r), default=0) for r in s.pred_present), default=0)
+    p_max = max((max(present_labels(r), default=0) for r in s.pred_present), default=0)
     n_pred = max(p_max, n)
     j_all = np.zeros((n_pred, n, n_frames))
     f_all = np.zeros((n_pred, n, n_frames))

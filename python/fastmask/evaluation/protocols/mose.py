@@ -128,14 +128,17 @@ def _formatted(v: list[Any]) -> dict[str, Any]:
     }
 
 
+#: score.py's per-object statistics, in its row order.
+_STAT_KEYS = ("J", "F_new", "F", "disappear_J", "disappear_F", "reappear_J", "reappear_F")
+
+
 def _row(o: ObjectScore) -> list[Any]:
     """score.py's per-object row: (J, F-dot, F, disappear J, F, reappear J, F); integer zeros
     for an object with no scored frame (a missing result folder)."""
     if len(o.J) == 0:
         return [0, 0, 0, None, None, None, None]
     s = o.stats
-    keys = ("J", "F_new", "F", "disappear_J", "disappear_F", "reappear_J", "reappear_F")
-    return [s[k] for k in keys]
+    return [s[k] for k in _STAT_KEYS]
 
 
 class MoseV2(DatasetProtocol):
@@ -207,7 +210,7 @@ class MoseV2(DatasetProtocol):
         per: dict[int, list[np.ndarray]] = {k: [] for k in ids}
         limit = job.settings.max_pixels
         gt_paths = [video.mask_path(f) for f in frames]
-        for _, gc, pc in read_pairs(gt_paths, pred_paths, threads, limit):
+        for gc, pc in read_pairs(gt_paths, pred_paths, threads, limit):
             if size is not None and gc.shape[1:] != size:
                 raise EvaluationError(
                     f"{video.mask_dir}: frames are {gc.shape[2]}x{gc.shape[1]}, meta.json says "
@@ -228,8 +231,7 @@ class MoseV2(DatasetProtocol):
                 v: list[Any] = [0, 0, 0, None, None, None, None]
             else:
                 v = [j.mean(), f_dot.mean(), f_plain.mean(), *disappear_reappear(j, f_dot, empty)]
-            keys = ("J", "F_new", "F", "disappear_J", "disappear_F", "reappear_J", "reappear_F")
-            stats = dict(zip(keys, v))
+            stats = dict(zip(_STAT_KEYS, v))
             for k in ("J", "F_new", "F"):
                 stats[k] = float(stats[k])
             info = {"F_plain": f_plain, "empty_gt": empty}
@@ -252,8 +254,10 @@ class MoseV2(DatasetProtocol):
 
 def _counts(gk: np.ndarray, pk: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per frame ``(|G & P|, |G|, |P|)`` of boolean stacks. One whole-frame count_nonzero per
-    frame (a popcount loop) is ~10x faster than a joint label histogram or an axis reduction:
-    10 ms vs 110 ms / 27 ms for 3 objects x 16 frames at 854x480."""
+    frame (a popcount loop) beats the alternatives: timeit (best of 7, random labels 0-3,
+    3 objects x 16 frames at 854x480, the boolean stacks given) 7 ms, vs 25-30 ms for
+    ``count_nonzero(axis=(1, 2))`` and 13-15 ms for a per-frame joint label histogram
+    (``bincount`` of ``gt * 256 + pred``)."""
     both = gk & pk
     inter = np.array([np.count_nonzero(x) for x in both], np.int64)
     g = np.array([np.count_nonzero(x) for x in gk], np.int64)

@@ -28,6 +28,7 @@ from fastmask.evaluation.protocols._base import (
     Work,
     not_found,
     pngs,
+    present_labels,
     result_frames,
     select,
     subfolders,
@@ -135,10 +136,6 @@ class Sav(VosBenchmark):
         return work
 
 
-def _present_labels(row: np.ndarray) -> list[int]:
-    return [int(k) for k in np.flatnonzero(row) if k != 0]
-
-
 def _first_sighting(
     binarize: bool, seq: str, obj: str | None, frames: list[str], fj: FrameJob, s: JobScores
 ) -> list[ObjectScore]:
@@ -147,8 +144,8 @@ def _first_sighting(
     seen_gt: set[int] = set()
     first: dict[int, int] = {}
     for t in range(len(frames)):
-        gt_labels = _present_labels(s.gt_present[t])
-        pred_labels = _present_labels(s.pred_present[t])
+        gt_labels = present_labels(s.gt_present[t])
+        pred_labels = present_labels(s.pred_present[t])
         if binarize:
             for present, path in ((s.gt_present[t], fj.gt[t]), (s.pred_present[t], fj.pred[t])):
                 values = int(np.count_nonzero(present))
