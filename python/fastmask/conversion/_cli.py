@@ -8,6 +8,7 @@ import sys
 
 from fastmask._cliutil import fail
 from fastmask.conversion import FORMATS, convert
+from fastmask.datasets._json import MASKLETS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -34,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument(
         "--masklets",
-        choices=("manual", "auto", "all"),
+        choices=MASKLETS,
         default="manual",
         help="SA-V train: which masklet files to read (default manual)",
     )

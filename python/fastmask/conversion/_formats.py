@@ -27,6 +27,7 @@ from fastmask.datasets._json import (
     decode_frames,
     naming,
     parse_vis_video,
+    sav_json_files,
 )
 from fastmask.datasets._layouts import SAVVideo
 from fastmask.evaluation._result import atomic_write
@@ -331,8 +332,6 @@ def sav_sources(src: Path, masklets: str = "manual") -> dict[str, list[str]]:
     """``{video: [json files]}``: ``<video>_manual.json`` / ``_auto.json`` (SA-V train, also in
     subfolders; ``masklets`` as for ``datasets.SAV``), else ``<video>.json`` (what ``convert``
     writes)."""
-    from fastmask.datasets._json import sav_json_files
-
     found = sav_json_files(src, masklets)
     if found:
         return {v: [str(p) for p in f] for v, f in found.items()}
