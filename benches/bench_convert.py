@@ -17,6 +17,7 @@ decoding and encoding a 480p frame, and would measure the disk instead of the co
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -59,9 +60,9 @@ def data() -> tuple[Path, Path, int]:
 _seq = itertools.count()
 
 
-def _fresh(base: Path) -> Path:
-    out = base.parent / f"out-{next(_seq)}"
-    return out
+def _fresh(root: Path) -> Path:
+    """A new output path in the benchmark's temporary folder ``root``."""
+    return root / f"out-{next(_seq)}"
 
 
 # ----- baselines -----------------------------------------------------------------------------
@@ -109,9 +110,9 @@ def baseline_png_to_json(src: Path, dst: Path) -> None:
 # ----- benchmarks ----------------------------------------------------------------------------
 
 
-def _run(benchmark, fn, base: Path, frames: int, group: str, impl: str, baseline: bool) -> None:
+def _run(benchmark, fn, root: Path, frames: int, group: str, impl: str, baseline: bool) -> None:
     def setup():  # a fresh destination every round: convert skips finished videos
-        return (_fresh(base),), {}
+        return (_fresh(root),), {}
 
     benchmark.group = group
     benchmark.extra_info.update(impl=impl, target=TARGET, frames=frames)
@@ -121,28 +122,27 @@ def _run(benchmark, fn, base: Path, frames: int, group: str, impl: str, baseline
     benchmark.extra_info["frames_per_s_per_core"] = round(frames / benchmark.stats.stats.mean, 1)
 
 
-def test_json_to_png_fastmask(benchmark, data) -> None:
-    _png, js, frames = data
-    fn = lambda out: fastmask.convert(js, out, to="png", threads=1)  # noqa: E731
-    _run(benchmark, fn, js, frames, "convert json->png", "fastmask", False)
+# (task, impl, baseline): fastmask and the tools a user would otherwise use, each direction.
+CASES = [
+    ("json->png", "fastmask", False),
+    ("json->png", "pycocotools+pillow", True),
+    ("png->json", "fastmask", False),
+    ("png->json", "pillow+pycocotools", True),
+]
 
 
-def test_json_to_png_pycocotools(benchmark, data) -> None:
-    _png, js, frames = data
-    fn = lambda out: baseline_json_to_png(js, out)  # noqa: E731
-    _run(benchmark, fn, js, frames, "convert json->png", "pycocotools+pillow", True)
-
-
-def test_png_to_json_fastmask(benchmark, data) -> None:
+@pytest.mark.parametrize(("task", "impl", "baseline"), CASES, ids=[f"{t} {i}" for t, i, _ in CASES])
+def test_convert(benchmark, data, task: str, impl: str, baseline: bool) -> None:
     png, js, frames = data
-    fn = lambda out: fastmask.convert(png, out, to="sav-json", threads=1)  # noqa: E731
-    _run(benchmark, fn, js, frames, "convert png->json", "fastmask", False)
-
-
-def test_png_to_json_pycocotools(benchmark, data) -> None:
-    png, js, frames = data
-    fn = lambda out: baseline_png_to_json(png, out)  # noqa: E731
-    _run(benchmark, fn, js, frames, "convert png->json", "pillow+pycocotools", True)
+    src = js if task == "json->png" else png
+    if baseline:
+        fn = functools.partial(
+            baseline_json_to_png if task == "json->png" else baseline_png_to_json, src
+        )
+    else:
+        to = "png" if task == "json->png" else "sav-json"
+        fn = functools.partial(fastmask.convert, src, to=to, threads=1)
+    _run(benchmark, fn, js.parent, frames, f"convert {task}", impl, baseline)
 
 
 def test_baselines_agree(data, tmp_path: Path) -> None:

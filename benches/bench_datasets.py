@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import VMHWM_SRC
 
 TESTS = Path(__file__).resolve().parents[1] / "tests"
 sys.path.insert(0, str(TESTS))
@@ -116,6 +115,10 @@ def youtube_reference(root: Path, res: Path) -> float:
 def _peak_rss_mb(code: str) -> float:
     """Peak resident memory (MB) of a fresh child process running ``code``: its ``VmHWM``,
     which starts afresh at exec (``ru_maxrss`` would carry the forking parent's pages)."""
+    # Imported here, not at the top: children import this module (youtube_reference) with
+    # tests/ first on sys.path, where ``conftest`` is the tests' one.
+    from conftest import VMHWM_SRC
+
     script = (
         f"import sys; sys.path[:0] = [{str(TESTS)!r}, {str(Path(__file__).parent)!r}]\n"
         f"{VMHWM_SRC}\n"

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import fastmask
-from bench_eval import SMALL, WORKERS, dataset
+from bench_eval import SMALL, WORKERS, _say, dataset
 from conftest import VMHWM_SRC
 from fastmask.evaluation import Evaluator, evaluate
 
@@ -55,12 +55,6 @@ def preds(data: Path) -> dict[str, np.ndarray]:
         paths = sorted((data / "results" / seq).glob("*.png"))
         out[seq] = fastmask.read_pngs(paths)
     return out
-
-
-def _say(request, line: str) -> None:
-    tr = request.config.pluginmanager.get_plugin("terminalreporter")
-    if tr is not None:
-        tr.write_line(line)
 
 
 def _evaluator(gt: Path, preds: dict[str, np.ndarray], sequences=None) -> fastmask.Evaluation:

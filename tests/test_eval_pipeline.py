@@ -21,27 +21,13 @@ import numpy as np
 import pytest
 from evalref import gen, nine
 from fastmask import EvaluationError
-from fastmask.evaluation import Evaluation, plan, run, run_job
+from fastmask.evaluation import plan, run, run_job
 from fastmask.evaluation.cli import main
 
 pytestmark = pytest.mark.skipif(
     not hasattr(fastmask._fastmask, "_eval_sequences"),
     reason="compiled evaluation engine not built",
 )
-
-
-def _same(a: Evaluation, b: Evaluation) -> None:
-    """Same numbers, per-frame scores and files (mosev2's metrics.json carries the run time)."""
-    fa, fb = a.files(), b.files()
-    if "metrics.json" in fa:
-        ja, jb = json.loads(fa.pop("metrics.json")), json.loads(fb.pop("metrics.json"))
-        ja.pop("total_time"), jb.pop("total_time")
-        assert ja == jb
-    assert fa == fb
-    assert a.per_frame() == b.per_frame()
-    assert json.dumps(a.global_scores) == json.dumps(b.global_scores)
-    assert (a.n_sequences, a.n_frames, a.missing) == (b.n_sequences, b.n_frames, b.missing)
-    assert a.per_object().keys() == b.per_object().keys()
 
 
 @pytest.mark.parametrize("case", nine.CASES)
@@ -56,8 +42,8 @@ def test_jobs_and_partials_pickle_and_merge_in_any_order(nine_cases, case):
     partials = [pickle.loads(pickle.dumps(run_job(j))) for j in jobs]
     random.Random(5).shuffle(partials)
     merged = pickle.loads(pickle.dumps(p)).merge(partials)
-    _same(whole, merged)
-    _same(whole, pickle.loads(pickle.dumps(whole)))  # the result pickles too
+    nine.assert_same(whole, merged)
+    nine.assert_same(whole, pickle.loads(pickle.dumps(whole)))  # the result pickles too
     assert merged.protocol == protocol and merged.options == whole.options
     # per_frame: one row per object and scored frame, values from the object's series.
     table = merged.per_frame()
@@ -80,7 +66,7 @@ def test_process_pool_gives_the_same_files(nine_cases, tmp_path):
     whole = fastmask.evaluate(gt, res, threads=1)
     with ProcessPoolExecutor(2) as pool:
         ev = run(plan(gt, res, **opts), pool, batch_size=1)
-    _same(whole, ev)
+    nine.assert_same(whole, ev)
     a, b = whole.write(tmp_path / "a"), ev.write(tmp_path / "b")
     assert [x.read_bytes() for x in a] == [y.read_bytes() for y in b]
 

@@ -29,15 +29,6 @@ def data(nine_cases: dict[str, nine.Case]) -> dict[str, nine.Case]:
     return nine_cases  # the session's shared, read-only datasets (tests/conftest.py)
 
 
-def _same(a: fastmask.Evaluation, b: fastmask.Evaluation) -> None:
-    assert nine.comparable_files(a) == nine.comparable_files(b)
-    assert a.per_frame() == b.per_frame()
-    ga, gb = a.global_scores, b.global_scores
-    assert list(ga) == list(gb)
-    assert all(ga[k] == gb[k] or (ga[k] != ga[k] and gb[k] != gb[k]) for k in ga)
-    assert (a.n_sequences, a.n_frames, a.missing) == (b.n_sequences, b.n_frames, b.missing)
-
-
 def _feed(
     ev: Evaluator, res: Path, protocol: str, skip: frozenset[tuple[str, str]] = frozenset()
 ) -> None:
@@ -66,11 +57,11 @@ def test_every_protocol_equals_evaluate_on_pngs(data, tmp_path, threads):
         ev = Evaluator(gt, protocol, save_to=saved, max_pending=3, threads=threads, **opts)
         _feed(ev, res, protocol)
         got = ev.result()
-        _same(got, want)
+        nine.assert_same(got, want)
         # save_to wrote the PNGs: evaluating them gives the same again, and the files it
         # writes are byte-identical.
         again = fastmask.evaluate(gt, saved, protocol, threads=1, **opts)
-        _same(got, again)
+        nine.assert_same(got, again)
         if protocol != "mosev2":  # metrics.json holds the run time
             a = got.write(tmp_path / "out" / case / "a")
             b = want.write(tmp_path / "out" / case / "b")
@@ -92,7 +83,7 @@ def test_label_maps_equal_pngs_on_generated_sequences(tmp_path):
     ev = Evaluator(tmp_path / "DAVIS", max_pending=2)
     for name, stack in results.items():
         ev.add_video(name, stack)
-    _same(ev.result(), want)
+    nine.assert_same(ev.result(), want)
     assert not any(p.name != "DAVIS" and p.name != "res" for p in tmp_path.iterdir())
 
 
@@ -120,7 +111,7 @@ def test_add_video_frame_lists_and_inputs(data, tmp_path):
                     ev.add(seq, ev.frames(seq).index(f), np.asfortranarray(lab))
                 else:
                     ev.add(seq, f, lab.tolist())
-    _same(ev.result(), want)
+    nine.assert_same(ev.result(), want)
 
 
 class _DLPackOnly:
@@ -144,7 +135,7 @@ def test_torch_tensors_when_installed(data):
     for seq in ev.sequences:
         for f in ev.scored_frames(seq):
             ev.add(seq, f, torch.from_numpy(read_labels(str(res / seq / f"{f}.png"))))
-    _same(ev.result(), want)
+    nine.assert_same(ev.result(), want)
 
 
 def test_errors_at_add_time(data):
@@ -205,7 +196,7 @@ def test_allow_missing_scores_empty_masks_like_evaluate(data, tmp_path):
     ev = Evaluator(gt, allow_missing=True)
     _feed(ev, res, "davis2017", skip)
     assert ev.missing_frames() == {"alpha": ["00003"], "gamma": ["00004", "00005"]}
-    _same(ev.result(), want)
+    nine.assert_same(ev.result(), want)
 
 
 def test_sequence_results_as_soon_as_complete(data):
@@ -223,7 +214,7 @@ def test_sequence_results_as_soon_as_complete(data):
     for a, b in zip(one.objects, [o for o in want.objects if o.sequence == first]):
         assert np.array_equal(a.J, b.J) and np.array_equal(a.F, b.F)
     _feed(ev, res, "davis2017", {(first, f) for f in ev.frames(first)})
-    _same(ev.result(), want)
+    nine.assert_same(ev.result(), want)
     assert seen == ev.sequences
 
 
@@ -283,7 +274,7 @@ def test_several_threads_adding_at_once(data):
     for t in threads:
         t.join()
     assert not errors
-    _same(ev.result(), want)
+    nine.assert_same(ev.result(), want)
 
 
 def _child_scores(ev: Evaluator, res: str, conn: Any) -> None:
@@ -331,7 +322,7 @@ def test_works_after_fork_and_in_forked_workers(data):
     # The parent goes on unaffected.
     skip = {(seq, f) for f in ev.scored_frames(seq)[:4]}
     _feed(ev, Path(res), "davis2017", skip)
-    _same(ev.result(), want)
+    nine.assert_same(ev.result(), want)
 
 
 def test_options_and_limits(data):
@@ -394,7 +385,7 @@ def test_corpus_masks_as_arrays(tmp_path, corpus, seqs, year, protocols):
         for s, frames in arrays.items():
             for f, lab in frames.items():
                 ev.add(s, f, lab)
-        _same(ev.result(), want)
+        nine.assert_same(ev.result(), want)
 
 
 def test_copy_false_keeps_references_and_reports_bad_labels_later(data):
@@ -402,7 +393,7 @@ def test_copy_false_keeps_references_and_reports_bad_labels_later(data):
     want = fastmask.evaluate(gt, res)
     ev = Evaluator(gt, copy=False)
     _feed(ev, res, "davis2017")
-    _same(ev.result(), want)
+    nine.assert_same(ev.result(), want)
     # The label check moves to the scoring thread: the next call raises it, naming the frame.
     ev = Evaluator(gt, copy=False)
     seq = ev.sequences[0]
@@ -423,7 +414,7 @@ def test_reset_scores_a_new_round_on_the_same_plan(data):
         ev = Evaluator(gt, protocol, **opts)
         for _ in range(2):
             _feed(ev, res, protocol)
-            _same(ev.result(), want)
+            nine.assert_same(ev.result(), want)
             ev.reset()
 
 
@@ -442,7 +433,7 @@ def test_sav_label_maps_equal_the_per_object_pngs_they_stand_for(data, tmp_path)
                 lab[(m != 0) & (lab == 0)] = int(o) + 1  # folder 000 is label 1
             ev.add(seq, f, lab)
     got = ev.result()
-    _same(got, fastmask.evaluate(gt, tmp_path / "saved", "sav"))
+    nine.assert_same(got, fastmask.evaluate(gt, tmp_path / "saved", "sav"))
     assert sorted(os.listdir(tmp_path / "saved" / "v0")) == sorted(os.listdir(res / "v0"))
     # Each saved object PNG is the label map's object: the original mask minus the pixels
     # an earlier object took.
@@ -465,4 +456,4 @@ def test_pickles_with_its_plan_and_scores(data):
     copy = pickle.loads(pickle.dumps(ev))
     assert copy.sequence_result(first) is not None
     _feed(copy, res, "davis2017", frozenset((first, f) for f in ev.frames(first)))
-    _same(copy.result(), want)
+    nine.assert_same(copy.result(), want)

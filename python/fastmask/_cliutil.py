@@ -12,6 +12,11 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 
+def fail(cmd: str, msg: str) -> None:
+    """``cmd: msg`` on stderr: the one error line of every ``fastmask`` command."""
+    print(f"{cmd}: {msg}", file=sys.stderr)
+
+
 def suggest(word: str, choices: Sequence[str]) -> str | None:
     """The closest of ``choices`` to ``word`` (difflib), or ``None``."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

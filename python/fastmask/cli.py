@@ -20,16 +20,12 @@ from typing import Any
 import numpy as np
 
 import fastmask
-from fastmask._cliutil import Parser
+from fastmask._cliutil import Parser, fail
 from fastmask.conversion._cli import add_parser as add_convert_parser
 from fastmask.evaluation.cli import add_parser as add_eval_parser
 from fastmask.evaluation.cli import demo_evaluation
 
 PROG = "fastmask"
-
-
-def _fail(msg: str) -> None:
-    print(f"{PROG}: {msg}", file=sys.stderr)
 
 
 # --- info ------------------------------------------------------------------------------------
@@ -91,13 +87,13 @@ def _run_info(args: argparse.Namespace) -> int:
             lines = _info_lines(path, args.show)
         except OSError as e:
             failed += 1
-            _fail(f"{path}: {e.strerror or e}")
+            fail(PROG, f"{path}: {e.strerror or e}")
             continue
         except ValueError as e:
             failed += 1
             # PngError messages already start with the file name.
             msg = str(e) if str(e).startswith(path) else f"{path}: {e}"
-            _fail(msg.replace("\n", " "))
+            fail(PROG, msg.replace("\n", " "))
             continue
         if printed:
             print()
@@ -208,7 +204,7 @@ def _rate(frames: int, seconds: float) -> str:
 
 def _run_demo(args: argparse.Namespace) -> int:
     if args.frames < 1 or args.sequences < 1:
-        _fail("--frames and --sequences must be at least 1")
+        fail(PROG, "--frames and --sequences must be at least 1")
         return 2
     own_tmp = args.out is None
     # A memory-backed folder when there is one: the timings then measure the codec, not the
@@ -263,11 +259,11 @@ def _demo(root: Path, args: argparse.Namespace) -> int:
     for name, got in zip(names, back):
         if not np.array_equal(got, sequences[name]):
             bad = int(np.argmax([not np.array_equal(a, b) for a, b in zip(got, sequences[name])]))
-            _fail(f"round trip failed: {paths[name][bad]} differs from the mask written")
+            fail(PROG, f"round trip failed: {paths[name][bad]} differs from the mask written")
             return 1
     first = fastmask.read_png(paths[names[0]][0], palette=True)[1]
     if first is None or not np.array_equal(first, fastmask.DAVIS_PALETTE):
-        _fail("round trip failed: the files do not carry the DAVIS palette")
+        fail(PROG, "round trip failed: the files do not carry the DAVIS palette")
         return 1
     labels = sorted(set(np.unique(np.stack(back)).tolist()))
     size = sum(p.stat().st_size for ps in paths.values() for p in ps)
@@ -338,7 +334,7 @@ def _run_check_submission(args: argparse.Namespace) -> int:
             check_ids=not args.no_ids,
         )
     except (OSError, ValueError) as e:
-        _fail(str(e))
+        fail(PROG, str(e))
         return 2
     for p in problems:
         print(f"{p.kind:<14} {p}")
@@ -347,7 +343,7 @@ def _run_check_submission(args: argparse.Namespace) -> int:
         for p in problems:
             kinds[p.kind] = kinds.get(p.kind, 0) + 1
         summary = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-        _fail(f"{len(problems)} problem(s): {summary}")
+        fail(PROG, f"{len(problems)} problem(s): {summary}")
         return 1
     print(f"{args.results}: ready to submit ({args.protocol})")
     return 0

@@ -103,3 +103,17 @@ def comparable_files(ev: Any) -> dict[str, Any]:
         doc.pop("total_time")
         files["metrics.json"] = doc
     return files
+
+
+def assert_same(a: Any, b: Any) -> None:
+    """Two evaluations agree: the same files (``comparable_files``), per-frame scores, global
+    scores (same keys in order; equal, or both NaN; and the same JSON text), counts and
+    objects."""
+    assert comparable_files(a) == comparable_files(b)
+    assert a.per_frame() == b.per_frame()
+    ga, gb = a.global_scores, b.global_scores
+    assert list(ga) == list(gb)
+    assert all(ga[k] == gb[k] or (ga[k] != ga[k] and gb[k] != gb[k]) for k in ga)
+    assert json.dumps(ga) == json.dumps(gb)
+    assert (a.n_sequences, a.n_frames, a.missing) == (b.n_sequences, b.n_frames, b.missing)
+    assert a.per_object().keys() == b.per_object().keys()

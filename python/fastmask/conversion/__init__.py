@@ -40,6 +40,7 @@ from typing import Any
 from fastmask.conversion import _formats
 from fastmask.conversion._formats import FORMATS, detect
 from fastmask.datasets._base import subfolders
+from fastmask.datasets._json import YouTubeVIS, check_masklets
 from fastmask.evaluation._plan import Progress, _execute
 
 __all__ = ["FORMATS", "ConvertJob", "ConvertReport", "convert", "detect", "plan_convert"]
@@ -112,7 +113,8 @@ def plan_convert(
     masklets: str = "manual",
 ) -> tuple[list[ConvertJob], list[str], dict[str, Any]]:
     """The jobs of a conversion (videos whose output is missing), the names of those skipped,
-    and what the merge needs (``categories`` of a YouTube-VIS source).
+    and what the merge needs: ``src_format`` (detected when not given) and ``categories`` of a
+    YouTube-VIS source.
 
     >>> from fastmask.conversion import plan_convert
     >>> jobs, skipped, _ = plan_convert("DAVIS", "out", "sav-json")  # doctest: +SKIP
@@ -123,18 +125,14 @@ def plan_convert(
     fmt = src_format or detect(s)
     if fmt not in FORMATS:
         raise ValueError(f"src_format must be one of {', '.join(FORMATS)}; got {fmt!r}")
-    extra: dict[str, Any] = {}
+    extra: dict[str, Any] = {"src_format": fmt}
     sources: dict[str, Any]
     if fmt == "ytvis-json":
-        from fastmask.datasets._json import YouTubeVIS
-
         ds = YouTubeVIS(s)
         extra["categories"] = ds.categories
         sources = {n: (*ds.entry(n), str(s), ds._cat_names) for n in ds.names}
     elif fmt == "sav-json":
-        if masklets not in ("manual", "auto", "all"):
-            raise ValueError(f"masklets must be 'manual', 'auto' or 'all', got {masklets!r}")
-        sources = _formats.sav_sources(s, masklets)
+        sources = _formats.sav_sources(s, check_masklets(masklets))
     else:
         root = _formats.source_root(s, fmt)
         sources = {v: str(root / v) for v in subfolders(root)}
@@ -234,7 +232,7 @@ def convert(
     """
     t0 = time.perf_counter()
     jobs, skipped, extra = plan_convert(src, dst, to, src_format=src_format, masklets=masklets)
-    fmt = jobs[0].src_format if jobs else (src_format or detect(Path(src)))
+    fmt = extra["src_format"]
     desc = f"fastmask convert {fmt} -> {to}"
     done: list[VideoDone] = _execute(
         jobs, executor, threads, batch_size, progress, desc, _run_local, _run_batch

@@ -6,9 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fastmask._fastmask import PngError, RleError
+from fastmask._cliutil import fail
 from fastmask.conversion import FORMATS, convert
-from fastmask.datasets._base import MetadataError
+from fastmask.datasets._json import MASKLETS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     p.add_argument(
         "--masklets",
-        choices=("manual", "auto", "all"),
+        choices=MASKLETS,
         default="manual",
         help="SA-V train: which masklet files to read (default manual)",
     )
@@ -56,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
             masklets=args.masklets,
             progress=not args.no_progress and sys.stderr.isatty(),
         )
-    except (OSError, ValueError, MetadataError, PngError, RleError) as e:
-        print(f"fastmask convert: {e}", file=sys.stderr)
+    except (OSError, ValueError) as e:  # MetadataError, PngError, RleError are ValueErrors
+        fail("fastmask convert", str(e))
         return 1
     print(rep)
     return 0

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from fastmask.datasets._json import (
     decode_frames,
     naming,
     parse_vis_video,
+    sav_json_files,
 )
 from fastmask.datasets._layouts import SAVVideo
 from fastmask.evaluation._result import atomic_write
@@ -111,45 +113,38 @@ READERS: dict[str, Callable[[str, Any, int], Masklets]] = {
 # ----- writers ---------------------------------------------------------------------------------
 
 
-def _tmp_dir(final: Path) -> Path:
+@contextmanager
+def _staged(final: Path) -> Iterator[Path]:
+    """A temporary folder beside ``final``, renamed into place when the block finishes (one
+    rename: a video is all or nothing) and removed if the block or the rename fails."""
     tmp = final.parent / f".{final.name}.partial-{os.getpid()}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
-    return tmp
-
-
-def _publish(tmp: Path, final: Path) -> None:
-    """Rename a finished temporary folder into place (one rename: a video is all or nothing)."""
     try:
+        yield tmp
         os.replace(tmp, final)
-    except OSError:
+    except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
 def write_png(m: Masklets, final: Path, threads: int) -> int:
     """``final/<frame>.png`` label maps; returns the overlapped pixel count."""
-    tmp = _tmp_dir(final)
     overlapped = 0
-    try:
+    with _staged(final) as tmp:
         for start in range(0, len(m.frames), CHUNK):
             stop = min(start + CHUNK, len(m.frames))
             labels, over = decode_frames(m, start, stop, threads=threads)
             overlapped += int(over.sum())
             paths = [tmp / f"{f}.png" for f in m.frames[start:stop]]
             write_pngs(paths, labels, threads=threads)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _publish(tmp, final)
     return overlapped
 
 
 def write_png_objects(m: Masklets, final: Path, threads: int) -> int:
     """``final/<id:03d>/<frame>.png`` binary masks (0/1 palette PNGs), one per annotation."""
-    tmp = _tmp_dir(final)
-    try:
+    with _staged(final) as tmp:
         for k, oid in enumerate(m.ids):
             folder = tmp / f"{oid:03d}"
             folder.mkdir()
@@ -159,10 +154,6 @@ def write_png_objects(m: Masklets, final: Path, threads: int) -> int:
                 _, dec = m.object_masks(k, part, threads=threads)
                 paths = [folder / f"{m.frames[i]}.png" for i in part]
                 write_pngs(paths, dec.view(np.uint8), threads=threads)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _publish(tmp, final)
     return 0
 
 
@@ -331,8 +322,6 @@ def sav_sources(src: Path, masklets: str = "manual") -> dict[str, list[str]]:
     """``{video: [json files]}``: ``<video>_manual.json`` / ``_auto.json`` (SA-V train, also in
     subfolders; ``masklets`` as for ``datasets.SAV``), else ``<video>.json`` (what ``convert``
     writes)."""
-    from fastmask.datasets._json import sav_json_files
-
     found = sav_json_files(src, masklets)
     if found:
         return {v: [str(p) for p in f] for v, f in found.items()}

@@ -180,9 +180,7 @@ class Video:
         for start in range(0, len(names), 32):  # 32 frames decoded at once, in parallel
             chunk = names[start : start + 32]
             try:
-                masks: Any = read_pngs(
-                    [self.mask_path(f) for f in chunk], max_pixels=self.max_pixels
-                )
+                masks: Any = read_pngs(self.mask_files(chunk), max_pixels=self.max_pixels)
             except ValueError:  # frames of different sizes: one at a time
                 masks = [self.read_mask(f) for f in chunk]
             for frame, mask in zip(chunk, masks):
@@ -197,8 +195,8 @@ class Video:
         return self.mask_dir / f"{frame}{self._mask_ext}"
 
     def mask_files(self, frames: Sequence[str]) -> list[str]:
-        """``str(mask_path(f))`` for each frame, joined as strings (pathlib costs ~40 us a
-        path: a fifth of the time of evaluating small frames)."""
+        """``str(mask_path(f))`` for each frame, joined as strings: ``str(d / name)`` costs
+        7-11 us a path, an f-string 0.2 us (``python -m timeit``, best of 7, CPython 3.11)."""
         base = os.path.join(str(self.mask_dir), "")
         return [f"{base}{f}{self._mask_ext}" for f in frames]
 
@@ -246,9 +244,7 @@ class Video:
         if not names:
             h, w = self.size if self.annotated else (0, 0)
             return np.zeros((0, h, w), np.uint8)
-        return read_pngs(
-            [self.mask_path(f) for f in names], threads=threads, max_pixels=self.max_pixels
-        )
+        return read_pngs(self.mask_files(names), threads=threads, max_pixels=self.max_pixels)
 
     def iter_masks(
         self, frames: Sequence[str] | None = None

@@ -381,6 +381,17 @@ class SAVJsonVideo(MaskletVideo):
         return out
 
 
+#: Which SA-V train masklet files to read: ``datasets.SAV``, ``convert`` and its CLI.
+MASKLETS = ("manual", "auto", "all")
+
+
+def check_masklets(masklets: str) -> str:
+    """``masklets`` if it is one of :data:`MASKLETS`, else a ``ValueError``."""
+    if masklets not in MASKLETS:
+        raise ValueError(f"masklets must be 'manual', 'auto' or 'all', got {masklets!r}")
+    return masklets
+
+
 def sav_json_files(split_dir: Path, masklets: str) -> dict[str, list[Path]]:
     """``{video: [json files]}`` of an SA-V train folder (the files may be in its subfolders,
     as the release's ``sav_000/`` ... ``sav_055/``)."""

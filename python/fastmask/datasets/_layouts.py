@@ -27,7 +27,7 @@ from fastmask.datasets._base import (
     stems,
     subfolders,
 )
-from fastmask.datasets._json import SAVJsonVideo, sav_json_files
+from fastmask.datasets._json import SAVJsonVideo, check_masklets, sav_json_files
 from fastmask.png import read_png, read_pngs
 
 
@@ -457,8 +457,7 @@ class SAV(Dataset):
     """
 
     def __init__(self, root: PathLike, split: str = "sav_val", *, masklets: str = "manual") -> None:
-        if masklets not in ("manual", "auto", "all"):
-            raise ValueError(f"masklets must be 'manual', 'auto' or 'all', got {masklets!r}")
+        check_masklets(masklets)
         self.root = Path(root)
         self.split = split
         self.masklets = masklets
