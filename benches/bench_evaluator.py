@@ -130,8 +130,8 @@ def test_fastmask_pngs_then_evaluate(benchmark, data, preds):
     benchmark.pedantic(_fastmask_files, args=(data / "DAVIS", preds), rounds=3, iterations=1)
 
 
-# Under FASTMASK_BENCH_SMALL the official approach runs on a subset (it takes ~73 s on the
-# full set here); both sides of this group use the same sequences.
+# Under FASTMASK_BENCH_SMALL the official approach runs on a subset (the full set took 338.7 s
+# in the session-3 run quoted in NOTES); both sides of this group use the same sequences.
 OFFICIAL_SEQS = [f"seq{i:02d}" for i in range(6)] if SMALL else None
 GROUP_OFFICIAL = f"davis2017 from arrays vs Pillow + official ({SIZE}{', 6 seqs' if SMALL else ''})"
 

@@ -1,6 +1,7 @@
-"""The evaluation pipeline at dataset scale: planning 50,900 videos (SA-V's train set), the memory
-of a plan and all partial results of a YouTube-VOS-train-sized run (3,471 videos), and Dask /
-Ray against the in-process threads on that run.
+"""The evaluation pipeline at dataset scale: planning 50,900 generated video folders (about SA-V's
+train set, 50,583 videos), the memory of a plan and all partial results of a
+YouTube-VOS-train-sized run (3,471 videos), and Dask / Ray against the in-process threads on that
+run.
 
 - planning: ``fastmask.evaluation.plan(root, res, "sav")`` over 50,900 video folders reads the
   root's listing once; the baseline is what planning did before (one listing per video folder,
@@ -9,8 +10,8 @@ Ray against the in-process threads on that run.
 - memory: plan + ``run_job`` of every video, all ``Partial``s kept (what a client holds before
   ``merge``): peak RSS above the interpreter's, and the pickled size of plan and partials.
   Target < 200 MB.
-- executors: the same 3,471 videos (2 objects, 27 annotated frames each, 96 x 160 masks, 187k
-  PNG reads) scored in-process on 2 threads (baseline), on a Dask LocalCluster of 2
+- executors: the same 3,471 videos (2-3 objects, 8,677 in all, 27 annotated frames each,
+  96 x 160 masks, 187k PNG reads) scored in-process on 2 threads (baseline), on a Dask LocalCluster of 2
   single-threaded worker processes, and with Ray on 2 CPUs; cluster start-up is outside the
   timing (the workers import fastmask in a warm-up run first); ``test_executors_interleaved``
   runs the three in turn, three times, and prints the medians.

@@ -41,8 +41,9 @@ from fastmask.png import get_max_pixels
 
 RLE = dict[str, Any]
 
-#: Largest JSON file read (bytes): SA-V's largest train file is ~60 MB; YouTube-VIS 2021
-#: train is ~1.3 GB with uncompressed polygons. Above this, raise instead of parsing.
+#: Largest JSON file read (bytes; 4 GiB, a bound on what ``json.load`` may be asked to hold,
+#: well above any VOS/VIS annotation file we know of; no file sizes were measured here).
+#: Above this, raise instead of parsing.
 MAX_JSON_BYTES = 4 << 30
 #: SA-V annotates every 4th frame of its 24 fps videos (6 fps).
 SAV_STEP = 4
