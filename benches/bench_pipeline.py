@@ -11,8 +11,8 @@ run.
   ``merge``): peak RSS above the interpreter's, and the pickled size of plan and partials.
   Target < 200 MB.
 - executors: the same 3,471 videos (2-3 objects, 8,677 in all, 27 annotated frames each,
-  96 x 160 masks, 187k PNG reads) scored in-process on 2 threads (baseline), on a Dask LocalCluster of 2
-  single-threaded worker processes, and with Ray on 2 CPUs; cluster start-up is outside the
+  96 x 160 masks, 187k PNG reads) scored in-process on 2 threads (baseline), on a Dask
+  LocalCluster of 2 single-threaded worker processes, and with Ray on 2 CPUs; cluster start-up is outside the
   timing (the workers import fastmask in a warm-up run first); ``test_executors_interleaved``
   runs the three in turn, three times, and prints the medians.
 
