@@ -12,9 +12,9 @@ run.
   Target < 200 MB.
 - executors: the same 3,471 videos (2-3 objects, 8,677 in all, 27 annotated frames each,
   96 x 160 masks, 187k PNG reads) scored in-process on 2 threads (baseline), on a Dask
-  LocalCluster of 2 single-threaded worker processes, and with Ray on 2 CPUs; cluster start-up is outside the
-  timing (the workers import fastmask in a warm-up run first); ``test_executors_interleaved``
-  runs the three in turn, three times, and prints the medians.
+  LocalCluster of 2 single-threaded worker processes, and with Ray on 2 CPUs; cluster start-up
+  is outside the timing (the workers import fastmask in a warm-up run first);
+  ``test_executors_interleaved`` runs the three in turn, three times, and prints the medians.
 
 ``FASTMASK_BENCH_SMALL=1`` (the CI short pass): 2,000 folders to plan, 200 videos to score,
 no ``test_executors_interleaved``.
